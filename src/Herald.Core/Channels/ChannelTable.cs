@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using Herald.Core.Connections;
+
+namespace Herald.Core.Channels;
+
+/// <summary>
+/// Channel name to subscribed connections. Thread-safe; a channel exists while it has subscribers and is dropped
+/// when the last one leaves.
+/// </summary>
+internal sealed class ChannelTable
+{
+    private readonly ConcurrentDictionary<string, Subscribers> _channels = new(StringComparer.Ordinal);
+
+    /// <summary>Channels with at least one subscriber.</summary>
+    public int Count => _channels.Count;
+
+    public void Add(string channel, Connection connection)
+    {
+        while (true)
+        {
+            var subscribers = _channels.GetOrAdd(channel, static _ => new Subscribers());
+            lock (subscribers)
+            {
+                if (subscribers.Removed)
+                {
+                    continue; // lost a race with the removal of an emptied channel: take the new instance
+                }
+                subscribers.Set.Add(connection);
+                return;
+            }
+        }
+    }
+
+    public void Remove(string channel, Connection connection)
+    {
+        if (!_channels.TryGetValue(channel, out var subscribers))
+        {
+            return;
+        }
+        lock (subscribers)
+        {
+            if (subscribers.Set.Remove(connection) && subscribers.Set.Count == 0)
+            {
+                subscribers.Removed = true;
+                _channels.TryRemove(new KeyValuePair<string, Subscribers>(channel, subscribers));
+            }
+        }
+    }
+
+    /// <summary>Appends the current subscribers of <paramref name="channel"/> to <paramref name="into"/>.</summary>
+    public void CopySubscribers(string channel, List<Connection> into)
+    {
+        if (!_channels.TryGetValue(channel, out var subscribers))
+        {
+            return;
+        }
+        lock (subscribers)
+        {
+            into.AddRange(subscribers.Set);
+        }
+    }
+
+    /// <summary>Number of subscribers of <paramref name="channel"/>.</summary>
+    public int SubscriberCount(string channel)
+    {
+        if (!_channels.TryGetValue(channel, out var subscribers))
+        {
+            return 0;
+        }
+        lock (subscribers)
+        {
+            return subscribers.Set.Count;
+        }
+    }
+
+    private sealed class Subscribers
+    {
+        public readonly HashSet<Connection> Set = [];
+        public bool Removed;
+    }
+}

@@ -1,0 +1,124 @@
+using Herald.Core.Attributes;
+
+namespace Herald.Core.Connections;
+
+/// <summary>
+/// One client connection: who it is (attributes, channels) and its bounded send queue. Frames queued for a
+/// connection are sent in order, one at a time; a connection whose queue overflows is disconnected as a slow
+/// consumer instead of holding anyone else up.
+/// </summary>
+public sealed partial class Connection
+{
+    private readonly Node _node;
+    private readonly IConnectionTransport _transport;
+    private readonly Lock _sync = new();
+    private HashSet<string>? _channels;
+    private volatile ConnectionState _state;
+
+    internal Connection(Node node, string id, ConnectionKind kind, IConnectionTransport transport, string remoteAddress, long nowTicks)
+    {
+        _node = node;
+        Id = id;
+        Kind = kind;
+        _transport = transport;
+        RemoteAddress = remoteAddress;
+        OpenedAtTicks = nowTicks;
+        LastReceivedTicks = nowTicks;
+        LastPingTicks = nowTicks;
+        _state = kind == ConnectionKind.Plain ? ConnectionState.Ready : ConnectionState.AwaitingConnect;
+    }
+
+    /// <summary>Server-assigned id, unique within the process.</summary>
+    public string Id { get; }
+
+    /// <summary>Plain or native.</summary>
+    public ConnectionKind Kind { get; }
+
+    /// <summary>The peer's address as text, for logs.</summary>
+    public string RemoteAddress { get; }
+
+    /// <summary>The current attributes; replaced as a whole through the node's attribute index.</summary>
+    public AttributeSet Attributes { get; internal set; } = AttributeSet.Empty;
+
+    /// <summary>Where the connection is in its life cycle.</summary>
+    public ConnectionState State => _state;
+
+    internal long OpenedAtTicks { get; }
+
+    internal long LastReceivedTicks { get; set; }
+
+    internal long LastPingTicks { get; set; }
+
+    internal long CloseDeadlineTicks { get; private set; }
+
+    /// <summary>The channels this connection is subscribed to (a copy).</summary>
+    public string[] Channels
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _channels is null ? [] : [.. _channels];
+            }
+        }
+    }
+
+    internal int ChannelCount
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _channels?.Count ?? 0;
+            }
+        }
+    }
+
+    internal bool MarkReady()
+    {
+        lock (_sync)
+        {
+            if (_state != ConnectionState.AwaitingConnect)
+            {
+                return false;
+            }
+            _state = ConnectionState.Ready;
+            return true;
+        }
+    }
+
+    internal bool AddChannel(string channel)
+    {
+        lock (_sync)
+        {
+            return (_channels ??= new HashSet<string>(StringComparer.Ordinal)).Add(channel);
+        }
+    }
+
+    internal bool RemoveChannel(string channel)
+    {
+        lock (_sync)
+        {
+            return _channels?.Remove(channel) ?? false;
+        }
+    }
+
+    internal string[] MarkClosedAndTakeChannels()
+    {
+        lock (_sync)
+        {
+            _state = ConnectionState.Closed;
+            _pending?.Clear();
+            _pendingBytes = 0;
+            var channels = _channels is null ? [] : _channels.ToArray();
+            _channels = null;
+            return channels;
+        }
+    }
+
+    /// <summary>Drops the connection without a handshake (used when a close does not finish in time).</summary>
+    internal void Abort() => _transport.Abort();
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Id} ({Kind}, {RemoteAddress})";
+}

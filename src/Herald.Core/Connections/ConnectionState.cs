@@ -1,0 +1,17 @@
+namespace Herald.Core.Connections;
+
+/// <summary>Life cycle of a connection; it only moves forward.</summary>
+public enum ConnectionState
+{
+    /// <summary>A native connection that has not sent <c>connect</c> yet: it receives nothing.</summary>
+    AwaitingConnect,
+
+    /// <summary>Ready: receives publications.</summary>
+    Ready,
+
+    /// <summary>The server is closing it: nothing new is queued.</summary>
+    Closing,
+
+    /// <summary>Gone; removed from every table.</summary>
+    Closed,
+}

@@ -1,0 +1,18 @@
+namespace Herald.Core.Connections;
+
+/// <summary>
+/// The wire under one connection (a WebSocket today). Herald guarantees it never calls <see cref="SendAsync"/> or
+/// <see cref="CloseAsync"/> concurrently for one connection: the connection's send queue calls them one at a time,
+/// in order. <see cref="Abort"/> may be called at any time from any thread.
+/// </summary>
+public interface IConnectionTransport
+{
+    /// <summary>Sends one text message. The bytes are shared with other recipients and must not be changed.</summary>
+    ValueTask SendAsync(ReadOnlyMemory<byte> utf8Text);
+
+    /// <summary>Starts the close handshake with <paramref name="code"/>; the receive side ends when the peer answers.</summary>
+    ValueTask CloseAsync(int code, string reason);
+
+    /// <summary>Drops the connection at once, without a close handshake.</summary>
+    void Abort();
+}

@@ -1,0 +1,67 @@
+using Herald.Core.Connections;
+using Herald.Protocol;
+
+namespace Herald.Core;
+
+public sealed partial class Node
+{
+    private static readonly TimeSpan KeepAliveTickInterval = TimeSpan.FromMilliseconds(500);
+    private readonly ITimer _keepAliveTimer;
+    private int _tickRunning;
+
+    /// <summary>
+    /// One sweep over the connections (a single timer for the whole node: no timer per connection): pings native
+    /// clients, closes stale ones and those that never sent connect, and aborts closes that did not finish in time.
+    /// Plain clients are kept alive by WebSocket ping frames in the transport.
+    /// </summary>
+    private void KeepAliveTick()
+    {
+        if (Interlocked.Exchange(ref _tickRunning, 1) == 1)
+        {
+            return;
+        }
+        try
+        {
+            var now = NowTicks;
+            var ping = Options.PingInterval.Ticks;
+            var stale = (Options.PingInterval + Options.PongTimeout).Ticks;
+            var connectTimeout = Options.ConnectTimeout.Ticks;
+            foreach (var connection in _connections.All)
+            {
+                switch (connection.State)
+                {
+                    case ConnectionState.Closing:
+                        if (now > connection.CloseDeadlineTicks)
+                        {
+                            connection.Abort();
+                        }
+                        break;
+                    case ConnectionState.AwaitingConnect:
+                        if (now - connection.OpenedAtTicks > connectTimeout)
+                        {
+                            NodeLog.ConnectTimedOut(_logger, connection.Id, connection.RemoteAddress, Options.ConnectTimeout.TotalSeconds);
+                            connection.Disconnect(DisconnectCodes.ConnectTimeout, "no connect command in time");
+                        }
+                        break;
+                    case ConnectionState.Ready when connection.Kind == ConnectionKind.Native:
+                        var silent = now - connection.LastReceivedTicks;
+                        if (silent > stale)
+                        {
+                            NodeLog.StaleConnection(_logger, connection.Id, connection.RemoteAddress, Math.Round((double)silent / TimeSpan.TicksPerSecond, 1));
+                            connection.Disconnect(DisconnectCodes.Stale, "no pong in time");
+                        }
+                        else if (now - connection.LastPingTicks >= ping)
+                        {
+                            connection.LastPingTicks = now;
+                            connection.TrySend(ServerFrames.PingPush);
+                        }
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _tickRunning, 0);
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using Herald.Core.Attributes;
+using Herald.Core.Channels;
+using Herald.Core.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace Herald.Core;
+
+/// <summary>
+/// The hub of one Herald process: it owns the connections, their channels and attributes, and routes publications
+/// to them. Transports call <see cref="Open"/>, the <c>On...</c> methods and <see cref="OnClosed"/>; ingress calls
+/// <see cref="Publish"/>. Every member is thread-safe.
+/// </summary>
+public sealed partial class Node : IDisposable
+{
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly ConnectionRegistry _connections = new();
+    private readonly ChannelTable _channels = new();
+    private readonly AttributeIndex _index = new();
+    private readonly string _idPrefix;
+    private long _nextId;
+    private volatile bool _shuttingDown;
+
+    /// <summary>Creates a node; call <see cref="Dispose"/> to stop its keep-alive timer.</summary>
+    public Node(NodeOptions options, ILogger<Node> logger, TimeProvider? time = null)
+    {
+        Options = options;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        _idPrefix = Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6] + "-";
+        StartedAt = _time.GetUtcNow();
+        _keepAliveTimer = _time.CreateTimer(static s => ((Node)s!).KeepAliveTick(), this, KeepAliveTickInterval, KeepAliveTickInterval);
+    }
+
+    /// <summary>The settings this node runs with.</summary>
+    public NodeOptions Options { get; }
+
+    /// <summary>When the node started.</summary>
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>Open connections.</summary>
+    public int ConnectionCount => _connections.Count;
+
+    /// <summary>Channels with at least one subscriber.</summary>
+    public int ChannelCount => _channels.Count;
+
+    /// <summary>Counters since start.</summary>
+    public NodeCounters Counters { get; } = new();
+
+    internal long NowTicks => _time.GetTimestamp() * TimeSpan.TicksPerSecond / _time.TimestampFrequency;
+
+    /// <summary>
+    /// Registers a new connection. Plain connections are ready at once (with no attributes); native ones wait for
+    /// <c>connect</c>. During shutdown the connection is closed straight away with code 4000.
+    /// </summary>
+    public Connection Open(IConnectionTransport transport, ConnectionKind kind, string remoteAddress)
+    {
+        var id = _idPrefix + Interlocked.Increment(ref _nextId).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+        var connection = new Connection(this, id, kind, transport, remoteAddress, NowTicks);
+        _connections.Add(connection);
+        Counters.ConnectionOpened();
+        if (kind == ConnectionKind.Plain)
+        {
+            _index.Set(connection, AttributeSet.Empty);
+        }
+        NodeLog.ConnectionOpened(_logger, id, remoteAddress, kind);
+        if (_shuttingDown)
+        {
+            connection.Disconnect(Protocol.DisconnectCodes.Shutdown, "server shutting down");
+        }
+        return connection;
+    }
+
+    /// <summary>Finds an open connection by id.</summary>
+    public bool TryGetConnection(string id, out Connection connection) => _connections.TryGet(id, out connection);
+
+    /// <summary>Number of subscribers of <paramref name="channel"/> on this node.</summary>
+    public int SubscriberCount(string channel) => _channels.SubscriberCount(channel);
+
+    /// <summary>
+    /// Called by the transport once the connection is gone, whatever the reason: removes it from every table.
+    /// </summary>
+    public void OnClosed(Connection connection, int? closeCode, string? closeReason)
+    {
+        if (!_connections.Remove(connection))
+        {
+            return;
+        }
+        var channels = connection.MarkClosedAndTakeChannels();
+        foreach (var channel in channels)
+        {
+            _channels.Remove(channel, connection);
+        }
+        _index.Remove(connection);
+        Counters.ConnectionClosed();
+        var seconds = (double)(NowTicks - connection.OpenedAtTicks) / TimeSpan.TicksPerSecond;
+        NodeLog.ConnectionClosed(_logger, connection.Id, connection.RemoteAddress, closeCode ?? 1006, string.IsNullOrEmpty(closeReason) ? "" : " " + closeReason, Math.Round(seconds, 1));
+    }
+
+    internal void OnSlowConsumer(Connection connection)
+    {
+        Counters.SlowConsumerDisconnected();
+        NodeLog.SlowConsumer(_logger, connection.Id, connection.RemoteAddress, Options.SendQueueLimit, Options.SendQueueMaxBytes);
+    }
+
+    internal void OnSendFailed(Connection connection, Exception ex) => NodeLog.SendFailed(_logger, connection.Id, ex.GetType().Name, ex.Message);
+
+    /// <summary>
+    /// Graceful shutdown: refuses new connections, tells every client to reconnect (code 4000), and waits up to
+    /// <paramref name="timeout"/> for them to close; connections still open then are aborted.
+    /// </summary>
+    public async Task ShutdownAsync(TimeSpan timeout)
+    {
+        _shuttingDown = true;
+        foreach (var connection in _connections.All)
+        {
+            connection.Disconnect(Protocol.DisconnectCodes.Shutdown, "server shutting down");
+        }
+        var watch = Stopwatch.StartNew();
+        while (_connections.Count > 0 && watch.Elapsed < timeout)
+        {
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+        foreach (var connection in _connections.All)
+        {
+            connection.Abort();
+        }
+        NodeLog.ShutdownComplete(_logger, watch.ElapsedMilliseconds, _connections.Count);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _keepAliveTimer.Dispose();
+}

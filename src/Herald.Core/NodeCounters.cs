@@ -1,0 +1,38 @@
+namespace Herald.Core;
+
+/// <summary>Monotonic counters of a node, readable at any time.</summary>
+public sealed class NodeCounters
+{
+    private long _connectionsOpened;
+    private long _connectionsClosed;
+    private long _publishes;
+    private long _deliveries;
+    private long _slowConsumers;
+
+    /// <summary>Connections opened since start.</summary>
+    public long ConnectionsOpened => Interlocked.Read(ref _connectionsOpened);
+
+    /// <summary>Connections closed since start.</summary>
+    public long ConnectionsClosed => Interlocked.Read(ref _connectionsClosed);
+
+    /// <summary>Publishes routed since start.</summary>
+    public long Publishes => Interlocked.Read(ref _publishes);
+
+    /// <summary>Frames queued for delivery by publishes since start.</summary>
+    public long Deliveries => Interlocked.Read(ref _deliveries);
+
+    /// <summary>Connections closed as slow consumers since start.</summary>
+    public long SlowConsumers => Interlocked.Read(ref _slowConsumers);
+
+    internal void ConnectionOpened() => Interlocked.Increment(ref _connectionsOpened);
+
+    internal void ConnectionClosed() => Interlocked.Increment(ref _connectionsClosed);
+
+    internal void Published(int deliveries)
+    {
+        Interlocked.Increment(ref _publishes);
+        Interlocked.Add(ref _deliveries, deliveries);
+    }
+
+    internal void SlowConsumerDisconnected() => Interlocked.Increment(ref _slowConsumers);
+}

@@ -1,0 +1,35 @@
+using Herald.Core.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace Herald.Core;
+
+/// <summary>Source-generated log messages of the core, with stable event ids (1xxx).</summary>
+internal static partial class NodeLog
+{
+    [LoggerMessage(1001, LogLevel.Information, "Connection {ConnectionId} opened from {RemoteAddress} ({Kind})")]
+    public static partial void ConnectionOpened(ILogger logger, string connectionId, string remoteAddress, ConnectionKind kind);
+
+    [LoggerMessage(1002, LogLevel.Information, "Connection {ConnectionId} from {RemoteAddress} closed: code {CloseCode}{CloseReason} after {Seconds}s")]
+    public static partial void ConnectionClosed(ILogger logger, string connectionId, string remoteAddress, int closeCode, string closeReason, double seconds);
+
+    [LoggerMessage(1003, LogLevel.Warning, "Connection {ConnectionId} from {RemoteAddress} disconnected as a slow consumer: more than {Frames} frames or {Bytes} bytes waiting (settings send_queue_limit, send_queue_max_bytes)")]
+    public static partial void SlowConsumer(ILogger logger, string connectionId, string remoteAddress, int frames, int bytes);
+
+    [LoggerMessage(1004, LogLevel.Debug, "Connection {ConnectionId}: send failed ({ExceptionType}: {Message})")]
+    public static partial void SendFailed(ILogger logger, string connectionId, string exceptionType, string message);
+
+    [LoggerMessage(1005, LogLevel.Debug, "Connection {ConnectionId} sent a bad message: {Error}")]
+    public static partial void BadClientMessage(ILogger logger, string connectionId, string error);
+
+    [LoggerMessage(1006, LogLevel.Information, "Connection {ConnectionId} from {RemoteAddress} closed as stale: nothing received for {Seconds}s (settings ping_interval, pong_timeout)")]
+    public static partial void StaleConnection(ILogger logger, string connectionId, string remoteAddress, double seconds);
+
+    [LoggerMessage(1007, LogLevel.Information, "Connection {ConnectionId} from {RemoteAddress} closed: no connect command within {Seconds}s (setting connect_timeout)")]
+    public static partial void ConnectTimedOut(ILogger logger, string connectionId, string remoteAddress, double seconds);
+
+    [LoggerMessage(1008, LogLevel.Information, "Shutdown: connections closed in {Milliseconds} ms, {Remaining} aborted")]
+    public static partial void ShutdownComplete(ILogger logger, long milliseconds, int remaining);
+
+    [LoggerMessage(1009, LogLevel.Error, "Unexpected error handling a message of connection {ConnectionId}")]
+    public static partial void MessageHandlerFailed(ILogger logger, string connectionId, Exception exception);
+}

@@ -1,0 +1,35 @@
+namespace Herald.Core;
+
+/// <summary>Settings of a <see cref="Node"/>. Defaults are those of the embedded quick start.</summary>
+public sealed record NodeOptions
+{
+    /// <summary>Largest accepted message (WebSocket message, UDP datagram, HTTP body) in bytes.</summary>
+    public int MaxMessageSize { get; init; } = 64 * 1024;
+
+    /// <summary>How often the server pings native clients.</summary>
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>How long after a due ping a silent connection is closed as stale.</summary>
+    public TimeSpan PongTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a native client may take to send <c>connect</c>.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a closing connection may take to finish its close handshake before it is aborted.</summary>
+    public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Frames that may wait for one slow connection before it is disconnected as a slow consumer.</summary>
+    public int SendQueueLimit { get; init; } = 1024;
+
+    /// <summary>Bytes that may wait for one slow connection before it is disconnected as a slow consumer.</summary>
+    public int SendQueueMaxBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Whether native clients may publish to channels themselves.</summary>
+    public bool ClientPublish { get; init; }
+
+    /// <summary>Most attributes one connection may carry.</summary>
+    public int MaxAttributes { get; init; } = 32;
+
+    /// <summary>Most channels one connection may be subscribed to.</summary>
+    public int MaxChannelsPerConnection { get; init; } = 128;
+}

@@ -1,0 +1,32 @@
+using Herald.Core.Attributes;
+
+namespace Herald.Core.Routing;
+
+/// <summary>
+/// A publish from a backend (UDP datagram, HTTP API) or a native client: the data and who receives it.
+/// Targets: <see cref="Channels"/> (their subscribers), <see cref="Where"/> (connections whose attributes match), or
+/// both (the channels' subscribers that also match).
+/// </summary>
+public sealed class PublishRequest
+{
+    /// <summary>Creates a request; <paramref name="data"/> is raw JSON owned by the request.</summary>
+    public PublishRequest(string[] channels, WhereFilter? where, byte[] data, bool dataIsString)
+    {
+        Channels = channels;
+        Where = where;
+        Data = data;
+        DataIsString = dataIsString;
+    }
+
+    /// <summary>Target channels, distinct; empty when the publish targets attributes only.</summary>
+    public string[] Channels { get; }
+
+    /// <summary>The attribute filter, or null when there is none.</summary>
+    public WhereFilter? Where { get; }
+
+    /// <summary>The publication's data as raw JSON text (UTF-8).</summary>
+    public byte[] Data { get; }
+
+    /// <summary>Whether <see cref="Data"/> is a JSON string (plain clients then receive the string itself).</summary>
+    public bool DataIsString { get; }
+}

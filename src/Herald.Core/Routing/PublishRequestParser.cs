@@ -1,0 +1,155 @@
+using System.Text.Json;
+using Herald.Core.Attributes;
+using Herald.Core.Channels;
+using Herald.Protocol;
+
+namespace Herald.Core.Routing;
+
+/// <summary>
+/// Reads the publish body shared by UDP and HTTP:
+/// <c>{"channel":"c"|"channels":["a","b"], "where":{"k":"v"|["v1","v2"]}, "data":...}</c>.
+/// </summary>
+public static class PublishRequestParser
+{
+    /// <summary>Most channels one publish may name.</summary>
+    public const int MaxChannels = 1000;
+
+    /// <summary>Parses <paramref name="utf8"/>; on failure <paramref name="errorCode"/> is one of <see cref="ErrorCodes"/>.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> utf8, out PublishRequest request, out int errorCode, out string error)
+    {
+        request = null!;
+        string? channel = null;
+        List<string>? channels = null;
+        WhereFilter? where = null;
+        byte[]? data = null;
+        var dataIsString = false;
+        try
+        {
+            var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 64 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return Fail(out errorCode, out error, ErrorCodes.BadRequest,
+                    "a publish must be a JSON object such as {\"where\":{\"school_id\":\"2\"},\"data\":{\"order\":42}}");
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("channel"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Null)
+                    {
+                        continue;
+                    }
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        return Fail(out errorCode, out error, ErrorCodes.BadRequest, "\"channel\" must be a string");
+                    }
+                    channel = reader.GetString();
+                }
+                else if (reader.ValueTextEquals("channels"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Null)
+                    {
+                        continue;
+                    }
+                    if (reader.TokenType != JsonTokenType.StartArray)
+                    {
+                        return Fail(out errorCode, out error, ErrorCodes.BadRequest, "\"channels\" must be an array of strings");
+                    }
+                    channels = [];
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        if (reader.TokenType != JsonTokenType.String)
+                        {
+                            return Fail(out errorCode, out error, ErrorCodes.BadRequest, "\"channels\" must be an array of strings");
+                        }
+                        channels.Add(reader.GetString()!);
+                    }
+                }
+                else if (reader.ValueTextEquals("where"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Null)
+                    {
+                        continue;
+                    }
+                    if (!AttributeJson.TryReadWhere(ref reader, out var filter, out var whereError))
+                    {
+                        return Fail(out errorCode, out error, ErrorCodes.BadRequest, whereError);
+                    }
+                    where = filter;
+                }
+                else if (reader.ValueTextEquals("data"u8))
+                {
+                    reader.Read();
+                    dataIsString = reader.TokenType == JsonTokenType.String;
+                    var start = (int)reader.TokenStartIndex;
+                    reader.Skip();
+                    data = utf8[start..(int)reader.BytesConsumed].ToArray();
+                }
+                else
+                {
+                    // Unknown fields are skipped so that newer senders work with this server.
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            if (reader.Read())
+            {
+                return Fail(out errorCode, out error, ErrorCodes.BadRequest, "invalid JSON after the publish object");
+            }
+        }
+        catch (JsonException ex)
+        {
+            return Fail(out errorCode, out error, ErrorCodes.BadRequest, "invalid JSON: " + ex.Message);
+        }
+
+        var targets = new List<string>();
+        if (channel is not null)
+        {
+            targets.Add(channel);
+        }
+        if (channels is not null)
+        {
+            foreach (var c in channels)
+            {
+                if (!targets.Contains(c, StringComparer.Ordinal))
+                {
+                    targets.Add(c);
+                }
+            }
+        }
+        if (targets.Count > MaxChannels)
+        {
+            return Fail(out errorCode, out error, ErrorCodes.LimitExceeded, $"a publish may name at most {MaxChannels} channels");
+        }
+        foreach (var c in targets)
+        {
+            if (!ChannelName.IsValid(c, out var channelError))
+            {
+                return Fail(out errorCode, out error, ErrorCodes.InvalidChannel, channelError);
+            }
+        }
+        if (targets.Count == 0 && where is null)
+        {
+            return Fail(out errorCode, out error, ErrorCodes.NoTarget,
+                "the publish has no target: give \"channel\", \"channels\" or \"where\" (\"where\":{} reaches every connection)");
+        }
+        if (data is null)
+        {
+            return Fail(out errorCode, out error, ErrorCodes.BadRequest, "the publish has no \"data\"");
+        }
+        request = new PublishRequest([.. targets], where, data, dataIsString);
+        errorCode = 0;
+        error = "";
+        return true;
+    }
+
+    private static bool Fail(out int code, out string error, int c, string message)
+    {
+        code = c;
+        error = message;
+        return false;
+    }
+}

@@ -1,0 +1,101 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Herald.Protocol;
+
+/// <summary>
+/// Encodes the frames a Herald server sends to native clients. Every method returns a fresh array that may be shared
+/// by any number of recipients (it is never written again).
+/// </summary>
+public static class ServerFrames
+{
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        SkipValidation = true,
+        // Frames go to WebSocket clients, never into HTML: keep quotes and non-ASCII text readable.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>The keep-alive push; the client answers with <c>{"method":"pong"}</c>.</summary>
+    public static readonly byte[] PingPush = "{\"push\":\"ping\"}"u8.ToArray();
+
+    /// <summary>Writes a frame with a pooled writer and copies it out.</summary>
+    public static byte[] Write<TState>(TState state, Action<Utf8JsonWriter, TState> write)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        write(writer, state);
+        writer.Flush();
+        var bytes = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > 64 * 1024)
+        {
+            t_buffer = null; // do not pin a large buffer to the thread forever
+            t_writer = null;
+        }
+        return bytes;
+    }
+
+    /// <summary>A publication push. <paramref name="channel"/> is null for attribute-targeted publishes.</summary>
+    public static byte[] Publication(string? channel, ReadOnlyMemory<byte> data) =>
+        Write((channel, data), static (w, s) =>
+        {
+            w.WriteStartObject();
+            w.WriteString("push"u8, ProtocolNames.Pushes.Publication);
+            if (s.channel is not null)
+            {
+                w.WriteString("channel"u8, s.channel);
+            }
+            w.WritePropertyName("data"u8);
+            w.WriteRawValue(s.data.Span, skipInputValidation: true);
+            w.WriteEndObject();
+        });
+
+    /// <summary>The push sent right before the server closes a native connection.</summary>
+    public static byte[] Disconnect(int code, string reason) =>
+        Write((code, reason), static (w, s) =>
+        {
+            w.WriteStartObject();
+            w.WriteString("push"u8, ProtocolNames.Pushes.Disconnect);
+            w.WriteNumber("code"u8, s.code);
+            w.WriteString("reason"u8, s.reason);
+            w.WriteBoolean("reconnect"u8, DisconnectCodes.ShouldReconnect(s.code));
+            w.WriteEndObject();
+        });
+
+    /// <summary>An error reply; <paramref name="id"/> 0 means the command's id could not be read.</summary>
+    public static byte[] Error(ulong id, int code, string message) =>
+        Write((id, code, message), static (w, s) =>
+        {
+            w.WriteStartObject();
+            if (s.id != 0)
+            {
+                w.WriteNumber("id"u8, s.id);
+            }
+            w.WriteStartObject("error"u8);
+            w.WriteNumber("code"u8, s.code);
+            w.WriteString("message"u8, s.message);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
+
+    /// <summary>A successful reply whose result object is written by <paramref name="writeResult"/> (null: empty).</summary>
+    public static byte[] Result<TState>(ulong id, TState state, Action<Utf8JsonWriter, TState>? writeResult) =>
+        Write((id, state, writeResult), static (w, s) =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("id"u8, s.id);
+            w.WriteStartObject("result"u8);
+            s.writeResult?.Invoke(w, s.state);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
+
+    /// <summary>An empty successful reply.</summary>
+    public static byte[] EmptyResult(ulong id) => Result<object?>(id, null, null);
+}

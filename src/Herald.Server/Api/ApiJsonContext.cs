@@ -1,0 +1,22 @@
+using System.Text.Json.Serialization;
+
+namespace Herald.Server.Api;
+
+/// <summary>Source-generated JSON for the API's reply bodies (snake_case, no reflection).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(ErrorBody))]
+[JsonSerializable(typeof(PublishReply))]
+[JsonSerializable(typeof(HealthReply))]
+internal sealed partial class ApiJsonContext : JsonSerializerContext
+{
+    /// <summary>Replies go to API clients, never into HTML: keep quotes and non-ASCII text readable.</summary>
+    public static ApiJsonContext Relaxed { get; } = new(new System.Text.Json.JsonSerializerOptions
+    {
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}
+
+internal sealed record PublishReply(int Recipients);
+
+internal sealed record HealthReply(string Status, int Connections, string Version);

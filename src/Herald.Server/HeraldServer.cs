@@ -1,0 +1,185 @@
+using System.Net;
+using Herald.Core;
+using Herald.Server.Api;
+using Herald.Server.Ingress;
+using Herald.Server.Logging;
+using Herald.Server.Transports;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Herald.Server;
+
+/// <summary>
+/// A running Herald: Kestrel for WebSocket and HTTP, UDP ingress, and the node between them. Used by the
+/// <c>herald serve</c> command and by tests, which start it on free loopback ports.
+/// </summary>
+public sealed class HeraldServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ILogger _logger;
+    private volatile bool _ready;
+    private Task? _shutdown;
+
+    private HeraldServer(WebApplication app, HeraldServerOptions options)
+    {
+        _app = app;
+        Options = options;
+        Node = app.Services.GetRequiredService<Node>();
+        Udp = app.Services.GetRequiredService<UdpIngress>();
+        _logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Herald");
+    }
+
+    /// <summary>The options the server runs with.</summary>
+    public HeraldServerOptions Options { get; }
+
+    /// <summary>The node routing messages.</summary>
+    public Node Node { get; }
+
+    /// <summary>UDP ingress (not bound when disabled).</summary>
+    public UdpIngress Udp { get; }
+
+    /// <summary>The WebSocket/HTTP endpoint actually bound.</summary>
+    public IPEndPoint HttpEndPoint { get; private set; } = new(IPAddress.None, 0);
+
+    /// <summary>Completes when the host has stopped (after a signal or <see cref="StopAsync"/>).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellation = default) => _app.WaitForShutdownAsync(cancellation);
+
+    /// <summary>
+    /// Builds and starts a server. <paramref name="extraLoggers"/> receive every log event too (tests use this to fail
+    /// on unexpected errors). Throws <see cref="HeraldStartupException"/> with an actionable message when it cannot bind.
+    /// </summary>
+    public static async Task<HeraldServer> StartAsync(HeraldServerOptions options, IEnumerable<ILoggerProvider>? extraLoggers = null, CancellationToken cancellation = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        ConfigureLogging(builder.Logging, options, extraLoggers);
+        var httpAddress = HostAddress.Parse(options.Host, "host");
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.Node.MaxMessageSize + 1;
+            kestrel.Listen(httpAddress, options.Port);
+        });
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout + TimeSpan.FromSeconds(5));
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(options.Node);
+        builder.Services.AddSingleton<Node>();
+        builder.Services.AddSingleton<UdpIngress>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpIngress>());
+        builder.Services.AddSingleton(new ApiKeyCheck(options.ApiKeys));
+        builder.Services.AddSingleton<HttpApi>();
+        builder.Services.AddSingleton<WebSocketEndpoint>();
+
+        var app = builder.Build();
+        var server = new HeraldServer(app, options);
+        server.MapEndpoints();
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        // Stopping fires before Kestrel drains: tell clients to reconnect first, so their closes are what it waits for.
+        lifetime.ApplicationStopping.Register(() => server._shutdown ??= server.ShutdownConnectionsAsync());
+        try
+        {
+            await app.StartAsync(cancellation).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new HeraldStartupException(
+                $"Port {options.Port} on {options.Host} is already in use: stop the other process or choose another port (setting port, flag --port).", ex);
+        }
+        server.HttpEndPoint = server.ResolveHttpEndPoint(httpAddress);
+        var udp = server.Udp.LocalEndPoint?.ToString() ?? "disabled";
+        ServerLog.Listening(server._logger, ServerInfo.Version, server.HttpEndPoint.ToString(), udp);
+        server._ready = true;
+        return server;
+    }
+
+    /// <summary>Stops the server gracefully: clients are told to reconnect, then the host stops.</summary>
+    public async Task StopAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        if (_shutdown is not null)
+        {
+            await _shutdown.ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        Node.Dispose();
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private Task ShutdownConnectionsAsync()
+    {
+        _ready = false;
+        ServerLog.ShuttingDown(_logger, Node.ConnectionCount);
+        Udp.Dispose();
+        return Node.ShutdownAsync(Options.ShutdownTimeout);
+    }
+
+    private void MapEndpoints()
+    {
+        _app.UseWebSockets();
+        var websockets = _app.Services.GetRequiredService<WebSocketEndpoint>();
+        var api = _app.Services.GetRequiredService<HttpApi>();
+        _app.Use((context, next) =>
+            context.WebSockets.IsWebSocketRequest && !context.Request.Path.StartsWithSegments("/api")
+                ? websockets.HandleAsync(context)
+                : next(context));
+        _app.Map("/api/{method}", api.HandleAsync);
+        _app.MapGet("/health", async context =>
+        {
+            context.Response.ContentType = "application/json";
+            context.Response.StatusCode = _ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+            await context.Response.WriteAsync(System.Text.Json.JsonSerializer.Serialize(
+                new HealthReply(_ready ? "ok" : "starting", Node.ConnectionCount, ServerInfo.Version), ApiJsonContext.Relaxed.HealthReply)).ConfigureAwait(false);
+        });
+        _app.MapGet("/", () => Results.Text(
+            $"Herald {ServerInfo.Version}: connect with WebSocket to this address; publish with POST /api/publish or a UDP datagram.\n"));
+    }
+
+    private IPEndPoint ResolveHttpEndPoint(IPAddress configured)
+    {
+        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        foreach (var address in addresses ?? [])
+        {
+            if (Uri.TryCreate(address, UriKind.Absolute, out var uri))
+            {
+                return new IPEndPoint(configured, uri.Port);
+            }
+        }
+        return new IPEndPoint(configured, Options.Port);
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, HeraldServerOptions options, IEnumerable<ILoggerProvider>? extra)
+    {
+        logging.ClearProviders();
+        logging.SetMinimumLevel(options.LogLevel);
+        // Framework chatter is not what a push server's operator wants to read.
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        if (options.ConsoleLog)
+        {
+            logging.AddSimpleConsole(c =>
+            {
+                c.SingleLine = true;
+                c.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+            });
+        }
+        if (options.LogFile is not null)
+        {
+            logging.AddProvider(new FileLoggerProvider(options.LogFile));
+        }
+        foreach (var provider in extra ?? [])
+        {
+            logging.AddProvider(provider);
+        }
+    }
+}

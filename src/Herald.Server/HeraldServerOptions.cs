@@ -1,0 +1,44 @@
+using Herald.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Herald.Server;
+
+/// <summary>Everything a Herald server runs with. Defaults are the seed's: WebSocket 0.0.0.0:6552, UDP 127.0.0.1:6553.</summary>
+public sealed record HeraldServerOptions
+{
+    /// <summary>Address for WebSocket and HTTP.</summary>
+    public string Host { get; init; } = "0.0.0.0";
+
+    /// <summary>Port for WebSocket and HTTP; 0 picks a free one.</summary>
+    public int Port { get; init; } = 6552;
+
+    /// <summary>Whether UDP ingress runs.</summary>
+    public bool UdpEnabled { get; init; } = true;
+
+    /// <summary>Address of UDP ingress; loopback by default so only this host can publish.</summary>
+    public string UdpHost { get; init; } = "127.0.0.1";
+
+    /// <summary>Port of UDP ingress; 0 picks a free one.</summary>
+    public int UdpPort { get; init; } = 6553;
+
+    /// <summary>Kernel receive buffer of the UDP socket: room for bursts while the receive loop catches up.</summary>
+    public int UdpReceiveBufferBytes { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>API keys; when none is set the HTTP API answers loopback callers only.</summary>
+    public IReadOnlyList<string> ApiKeys { get; init; } = [];
+
+    /// <summary>File to append logs to, besides the console; null for none.</summary>
+    public string? LogFile { get; init; }
+
+    /// <summary>Lowest level logged.</summary>
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>Whether logs go to the console.</summary>
+    public bool ConsoleLog { get; init; } = true;
+
+    /// <summary>How long a graceful shutdown waits for clients to close.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Settings of the node (limits, keep-alive, queues).</summary>
+    public NodeOptions Node { get; init; } = new();
+}

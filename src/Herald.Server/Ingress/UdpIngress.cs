@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Herald.Core;
+using Herald.Core.Routing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Herald.Server.Ingress;
+
+/// <summary>
+/// Receives publish datagrams (the same JSON as <c>POST /api/publish</c>) and routes them. A dedicated thread runs a
+/// blocking receive loop on one buffer, with a large kernel receive buffer to absorb bursts: no task or allocation per
+/// datagram beyond the publication itself. Bad datagrams are dropped and counted, with a rate-limited warning.
+/// </summary>
+public sealed class UdpIngress : IHostedService, IDisposable
+{
+    private static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(10);
+
+    private readonly Node _node;
+    private readonly HeraldServerOptions _options;
+    private readonly ILogger<UdpIngress> _logger;
+    private readonly Lock _dropLock = new();
+    private Socket? _socket;
+    private Thread? _thread;
+    private volatile bool _stopping;
+    private long _received;
+    private long _dropped;
+    private long _droppedSinceWarning;
+    private long _lastWarningTimestamp;
+    private string _lastDropReason = "";
+
+    /// <summary>Creates the ingress; it binds in <see cref="StartAsync"/>.</summary>
+    public UdpIngress(Node node, HeraldServerOptions options, ILogger<UdpIngress> logger)
+    {
+        _node = node;
+        _options = options;
+        _logger = logger;
+    }
+
+    /// <summary>The bound endpoint, once started.</summary>
+    public IPEndPoint? LocalEndPoint => _socket?.LocalEndPoint as IPEndPoint;
+
+    /// <summary>Datagrams received.</summary>
+    public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>Datagrams dropped (too large, invalid, no target).</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.UdpEnabled)
+        {
+            return Task.CompletedTask;
+        }
+        var address = HostAddress.Parse(_options.UdpHost, "udp_host");
+        var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+            socket.ReceiveBufferSize = _options.UdpReceiveBufferBytes;
+            socket.Bind(new IPEndPoint(address, _options.UdpPort));
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            socket.Dispose();
+            throw new HeraldStartupException(
+                $"UDP port {_options.UdpPort} on {_options.UdpHost} is already in use: stop the other process or choose another port (setting udp_port, flag --udp-port).", ex);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        // Linux reports twice the size it grants; anything below what was asked means rmem_max capped it.
+        if (socket.ReceiveBufferSize < _options.UdpReceiveBufferBytes)
+        {
+            ServerLog.UdpBufferSmall(_logger, socket.ReceiveBufferSize, _options.UdpReceiveBufferBytes);
+        }
+        _socket = socket;
+        _thread = new Thread(ReceiveLoop) { IsBackground = true, Name = "herald-udp" };
+        _thread.Start();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _stopping = true;
+        _socket?.Dispose();
+        if (_thread is not null && _thread != Thread.CurrentThread)
+        {
+            _thread.Join(TimeSpan.FromSeconds(2));
+        }
+    }
+
+    private void ReceiveLoop()
+    {
+        var socket = _socket!;
+        // One byte more than the limit: a datagram that fills the buffer is too large.
+        var buffer = GC.AllocateUninitializedArray<byte>(Math.Min(_node.Options.MaxMessageSize, 65_507) + 1, pinned: true);
+        var from = new SocketAddress(socket.AddressFamily);
+        while (!_stopping)
+        {
+            int length;
+            try
+            {
+                length = socket.ReceiveFrom(buffer, SocketFlags.None, from);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.MessageSize)
+            {
+                Drop($"datagram larger than {_node.Options.MaxMessageSize} bytes (setting max_message_size)");
+                continue;
+            }
+            catch (Exception) when (_stopping)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                ServerLog.UdpLoopFailed(_logger, ex);
+                continue;
+            }
+            Interlocked.Increment(ref _received);
+            try
+            {
+                Handle(buffer.AsSpan(0, length));
+            }
+            catch (Exception ex)
+            {
+                // Never let one datagram stop ingress for everybody.
+                ServerLog.UdpLoopFailed(_logger, ex);
+            }
+        }
+    }
+
+    private void Handle(ReadOnlySpan<byte> datagram)
+    {
+        if (datagram.Length > _node.Options.MaxMessageSize)
+        {
+            Drop($"datagram larger than {_node.Options.MaxMessageSize} bytes (setting max_message_size)");
+            return;
+        }
+        if (!PublishRequestParser.TryParse(datagram, out var request, out _, out var error))
+        {
+            Drop(error);
+            return;
+        }
+        _node.Publish(request);
+    }
+
+    private void Drop(string reason)
+    {
+        Interlocked.Increment(ref _dropped);
+        lock (_dropLock)
+        {
+            _droppedSinceWarning++;
+            _lastDropReason = reason;
+            var now = Stopwatch.GetTimestamp();
+            var elapsed = Stopwatch.GetElapsedTime(_lastWarningTimestamp, now);
+            if (_lastWarningTimestamp == 0 || elapsed >= WarningInterval)
+            {
+                ServerLog.UdpDropped(_logger, _droppedSinceWarning, Math.Round(_lastWarningTimestamp == 0 ? 0 : elapsed.TotalSeconds, 1), Dropped, _lastDropReason);
+                _droppedSinceWarning = 0;
+                _lastWarningTimestamp = now;
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace Herald.Server;
+
+/// <summary>Source-generated log messages of the server, with stable event ids (2xxx).</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(2001, LogLevel.Information, "Herald {Version} listening: WebSocket and HTTP on {HttpEndpoint}, UDP ingress on {UdpEndpoint}")]
+    public static partial void Listening(ILogger logger, string version, string httpEndpoint, string udpEndpoint);
+
+    [LoggerMessage(2002, LogLevel.Warning, "UDP ingress dropped {Count} datagram(s) in the last {Seconds}s (total {Total}); last reason: {Reason}")]
+    public static partial void UdpDropped(ILogger logger, long count, double seconds, long total, string reason);
+
+    [LoggerMessage(2003, LogLevel.Error, "UDP ingress receive loop failed; restarting it")]
+    public static partial void UdpLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(2004, LogLevel.Information, "Shutting down: telling {Connections} client(s) to reconnect")]
+    public static partial void ShuttingDown(ILogger logger, int connections);
+
+    [LoggerMessage(2005, LogLevel.Debug, "HTTP API {Method} from {Remote} refused: {Status} {Message}")]
+    public static partial void ApiRefused(ILogger logger, string method, string remote, int status, string message);
+
+    [LoggerMessage(2006, LogLevel.Warning, "UDP receive buffer is {Actual} bytes, less than the {Requested} asked for (setting udp_receive_buffer); raise net.core.rmem_max to avoid drops under bursts")]
+    public static partial void UdpBufferSmall(ILogger logger, int actual, int requested);
+
+    [LoggerMessage(2007, LogLevel.Error, "Unexpected error in the WebSocket endpoint for connection {ConnectionId}")]
+    public static partial void WebSocketFailed(ILogger logger, string connectionId, Exception exception);
+}

@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+
+namespace Herald.Configuration;
+
+/// <summary>
+/// The value of every setting after layering defaults, the config file, <c>HERALD_*</c> environment variables and
+/// command-line flags (later wins), each remembering where it came from.
+/// </summary>
+internal sealed class EffectiveSettings
+{
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+
+    private EffectiveSettings()
+    {
+        foreach (var definition in Settings.All)
+        {
+            _entries[definition.Key] = new Entry(definition.Default, SettingSource.Default, "default");
+        }
+    }
+
+    public sealed record Entry(string Value, SettingSource Source, string Origin);
+
+    public IReadOnlyDictionary<string, Entry> Entries => _entries;
+
+    /// <summary>
+    /// Loads the layers. <paramref name="configFile"/> null means <c>herald.json</c> in the working directory when it
+    /// exists. <paramref name="overrides"/> are the command-line values by key.
+    /// </summary>
+    public static EffectiveSettings Load(string? configFile, IDictionary<string, string> environment, IEnumerable<KeyValuePair<string, string>> overrides)
+    {
+        var settings = new EffectiveSettings();
+        var file = configFile;
+        if (file is null && File.Exists("herald.json"))
+        {
+            file = "herald.json";
+        }
+        if (file is not null)
+        {
+            settings.LoadFile(file);
+        }
+        foreach (var definition in Settings.All)
+        {
+            if (environment.TryGetValue(definition.EnvironmentVariable, out var value))
+            {
+                settings.Set(definition.Key, value, SettingSource.Environment, definition.EnvironmentVariable);
+            }
+        }
+        foreach (var (key, value) in overrides)
+        {
+            if (Settings.Find(key) is null)
+            {
+                throw new ConfigException($"Unknown setting '{key}' on the command line. Known settings: {string.Join(", ", Settings.All.Select(d => d.Key))}.");
+            }
+            settings.Set(key, value, SettingSource.CommandLine, "command line");
+        }
+        return settings;
+    }
+
+    private void LoadFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ConfigException($"Config file '{path}' does not exist (flag --config).");
+        }
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException ex)
+        {
+            throw new ConfigException($"Config file '{path}' is not valid JSON: {ex.Message}");
+        }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new ConfigException($"Config file '{path}' must hold a JSON object such as {{\"port\": 6552}}.");
+            }
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                var definition = Settings.Find(property.Name)
+                    ?? throw new ConfigException($"Unknown setting '{property.Name}' in config file '{path}'. Known settings: {string.Join(", ", Settings.All.Select(d => d.Key))}.");
+                var origin = $"config file {path}";
+                var value = property.Value.ValueKind switch
+                {
+                    JsonValueKind.String => property.Value.GetString()!,
+                    JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => property.Value.GetRawText(),
+                    JsonValueKind.Null => "",
+                    JsonValueKind.Array when definition.List => string.Join(",", property.Value.EnumerateArray().Select(e =>
+                        e.ValueKind == JsonValueKind.String ? e.GetString()! : throw new ConfigException($"Setting '{property.Name}' ({origin}) must be a list of strings."))),
+                    _ => throw new ConfigException($"Setting '{property.Name}' ({origin}) must be {(definition.List ? "a list of strings" : "a string, number or boolean")}."),
+                };
+                Set(definition.Key, value, SettingSource.ConfigFile, origin);
+            }
+        }
+    }
+
+    private void Set(string key, string value, SettingSource source, string origin) => _entries[key] = new Entry(value, source, origin);
+
+    public string String(string key) => _entries[key].Value;
+
+    public IReadOnlyList<string> List(string key) =>
+        [.. _entries[key].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+
+    public int Int(string key, int min, int max)
+    {
+        var entry = _entries[key];
+        if (!int.TryParse(entry.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            throw Invalid(key, entry, $"a whole number from {min} to {max}");
+        }
+        return value;
+    }
+
+    public bool Bool(string key)
+    {
+        var entry = _entries[key];
+        return entry.Value.Trim().ToLowerInvariant() switch
+        {
+            "true" or "1" or "yes" or "on" => true,
+            "false" or "0" or "no" or "off" => false,
+            _ => throw Invalid(key, entry, "true or false"),
+        };
+    }
+
+    public long Size(string key, long min, long max)
+    {
+        var entry = _entries[key];
+        if (!Settings.TryParseSize(entry.Value, out var value) || value < min || value > max)
+        {
+            throw Invalid(key, entry, $"a size from {min} to {max} bytes, such as 65536, 64KiB or 8MiB");
+        }
+        return value;
+    }
+
+    public TimeSpan Duration(string key, TimeSpan min, TimeSpan max)
+    {
+        var entry = _entries[key];
+        if (!Settings.TryParseDuration(entry.Value, out var value) || value < min || value > max)
+        {
+            throw Invalid(key, entry, $"a duration from {min.TotalSeconds}s to {max.TotalSeconds}s, such as 25s, 500ms or 2m");
+        }
+        return value;
+    }
+
+    public string Address(string key)
+    {
+        var entry = _entries[key];
+        var text = entry.Value.Trim();
+        if (text is "localhost" or "*" or "+" || IPAddress.TryParse(text.Trim('[', ']'), out _))
+        {
+            return text;
+        }
+        throw Invalid(key, entry, "an IP address such as 0.0.0.0, 127.0.0.1 or ::, or localhost");
+    }
+
+    public T Enum<T>(string key) where T : struct, Enum
+    {
+        var entry = _entries[key];
+        if (System.Enum.TryParse<T>(entry.Value.Trim(), ignoreCase: true, out var value) && System.Enum.IsDefined(value) && !int.TryParse(entry.Value, out _))
+        {
+            return value;
+        }
+        throw Invalid(key, entry, string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant())));
+    }
+
+    private static ConfigException Invalid(string key, Entry entry, string expected)
+    {
+        var definition = Settings.Find(key)!;
+        var shown = definition.Secret ? "(hidden)" : $"'{entry.Value}'";
+        return new ConfigException($"Invalid value {shown} for setting '{key}' (from {entry.Origin}): expected {expected}.");
+    }
+}

@@ -1,0 +1,137 @@
+using System.Globalization;
+using Herald.Core;
+using Herald.Server;
+using Microsoft.Extensions.Logging;
+
+namespace Herald.Configuration;
+
+/// <summary>
+/// Every setting Herald has: its key (snake_case, as in the config file), its environment variable
+/// (<c>HERALD_</c> + upper-case key), its default and how to read it. The single list that <c>serve</c>,
+/// <c>config</c> and docs/configuration.md follow.
+/// </summary>
+internal static class Settings
+{
+    public sealed record Definition(string Key, string Default, string Description, bool Secret = false, bool List = false)
+    {
+        public string EnvironmentVariable => "HERALD_" + Key.ToUpperInvariant();
+    }
+
+    public static readonly IReadOnlyList<Definition> All =
+    [
+        new("host", "0.0.0.0", "Address for WebSocket and HTTP."),
+        new("port", "6552", "Port for WebSocket and HTTP (0 picks a free one)."),
+        new("udp_enabled", "true", "Whether UDP ingress runs."),
+        new("udp_host", "127.0.0.1", "Address of UDP ingress (loopback: only this host can publish)."),
+        new("udp_port", "6553", "Port of UDP ingress (0 picks a free one)."),
+        new("udp_receive_buffer", "8MiB", "Kernel receive buffer of the UDP socket."),
+        new("api_keys", "", "API keys for the HTTP API, comma-separated in the environment; none: loopback callers only.", Secret: true, List: true),
+        new("log_file", "", "File to append logs to, besides the console (the seed's log_file)."),
+        new("log_level", "information", "Lowest level logged: trace, debug, information, warning, error."),
+        new("max_message_size", "64KiB", "Largest WebSocket message, UDP datagram or HTTP body."),
+        new("ping_interval", "25s", "How often native clients are pinged (plain clients get WebSocket pings)."),
+        new("pong_timeout", "10s", "How long past a ping a silent connection is kept before it is closed as stale."),
+        new("connect_timeout", "10s", "How long a native client may take to send connect."),
+        new("shutdown_timeout", "5s", "How long a graceful shutdown waits for clients to close."),
+        new("send_queue_limit", "1024", "Frames that may wait for one connection before it is dropped as a slow consumer."),
+        new("send_queue_max_bytes", "4MiB", "Bytes that may wait for one connection before it is dropped as a slow consumer."),
+        new("client_publish", "false", "Whether native clients may publish to channels."),
+        new("max_attributes", "32", "Most attributes per connection."),
+        new("max_channels_per_connection", "128", "Most channels one connection may subscribe to."),
+    ];
+
+    public static Definition? Find(string key) => All.FirstOrDefault(d => d.Key == key);
+
+    /// <summary>Turns the effective values into server options, validating each with a message that names the key.</summary>
+    public static HeraldServerOptions ToOptions(EffectiveSettings values)
+    {
+        var node = new NodeOptions
+        {
+            MaxMessageSize = (int)values.Size("max_message_size", min: 256, max: 16 * 1024 * 1024),
+            PingInterval = values.Duration("ping_interval", TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
+            PongTimeout = values.Duration("pong_timeout", TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
+            ConnectTimeout = values.Duration("connect_timeout", TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
+            SendQueueLimit = values.Int("send_queue_limit", 1, 1_000_000),
+            SendQueueMaxBytes = (int)values.Size("send_queue_max_bytes", min: 1024, max: int.MaxValue),
+            ClientPublish = values.Bool("client_publish"),
+            MaxAttributes = values.Int("max_attributes", 0, 1024),
+            MaxChannelsPerConnection = values.Int("max_channels_per_connection", 1, 100_000),
+        };
+        var logFile = values.String("log_file");
+        return new HeraldServerOptions
+        {
+            Host = values.Address("host"),
+            Port = values.Int("port", 0, 65535),
+            UdpEnabled = values.Bool("udp_enabled"),
+            UdpHost = values.Address("udp_host"),
+            UdpPort = values.Int("udp_port", 0, 65535),
+            UdpReceiveBufferBytes = (int)values.Size("udp_receive_buffer", min: 4096, max: int.MaxValue),
+            ApiKeys = values.List("api_keys"),
+            LogFile = string.IsNullOrWhiteSpace(logFile) ? null : logFile,
+            LogLevel = values.Enum<LogLevel>("log_level"),
+            ShutdownTimeout = values.Duration("shutdown_timeout", TimeSpan.Zero, TimeSpan.FromMinutes(10)),
+            Node = node,
+        };
+    }
+
+    /// <summary>Parses durations: <c>25s</c>, <c>500ms</c>, <c>2m</c>, <c>1h</c>, or a bare number of seconds.</summary>
+    public static bool TryParseDuration(string text, out TimeSpan value)
+    {
+        text = text.Trim();
+        var (number, unit) = SplitUnit(text);
+        value = default;
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || n < 0)
+        {
+            return false;
+        }
+        double? seconds = unit switch
+        {
+            "" or "s" => n,
+            "ms" => n / 1000,
+            "m" or "min" => n * 60,
+            "h" => n * 3600,
+            _ => null,
+        };
+        if (seconds is null)
+        {
+            return false;
+        }
+        value = TimeSpan.FromSeconds(seconds.Value);
+        return true;
+    }
+
+    /// <summary>Parses sizes: <c>65536</c>, <c>64KiB</c>, <c>8MiB</c>, <c>1GiB</c> (KB/MB/GB are read as binary units too).</summary>
+    public static bool TryParseSize(string text, out long value)
+    {
+        var (number, unit) = SplitUnit(text.Trim());
+        value = 0;
+        if (!long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+        {
+            return false;
+        }
+        long? multiplier = unit.ToLowerInvariant() switch
+        {
+            "" or "b" => 1,
+            "k" or "kb" or "kib" => 1024,
+            "m" or "mb" or "mib" => 1024 * 1024,
+            "g" or "gb" or "gib" => 1024L * 1024 * 1024,
+            _ => null,
+        };
+        if (multiplier is null || n > long.MaxValue / multiplier.Value)
+        {
+            return false;
+        }
+        value = n * multiplier.Value;
+        return true;
+    }
+
+    private static (string Number, string Unit) SplitUnit(string text)
+    {
+        var i = 0;
+        while (i < text.Length && (char.IsAsciiDigit(text[i]) || text[i] == '.'))
+        {
+            i++;
+        }
+        return (text[..i], text[i..].Trim());
+    }
+}

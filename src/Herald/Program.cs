@@ -1,0 +1,85 @@
+using System.Collections;
+using System.CommandLine;
+using Herald.Configuration;
+using Herald.Server;
+
+namespace Herald;
+
+/// <summary>The <c>herald</c> command line: <c>serve</c> runs the server, <c>config</c> prints the effective settings.</summary>
+internal static class Program
+{
+    public static Task<int> Main(string[] args)
+    {
+        var settingOptions = new SettingOptions();
+        var serve = new Command("serve", "Run the Herald push server (WebSocket + HTTP on 0.0.0.0:6552, UDP ingress on 127.0.0.1:6553 by default).");
+        var config = new Command("config", "Print the effective configuration (defaults, config file, HERALD_* environment, flags), secrets masked.");
+        settingOptions.AddTo(serve);
+        settingOptions.AddTo(config);
+        serve.SetAction((parse, cancellation) => ServeAsync(settingOptions, parse));
+        config.SetAction(parse => PrintConfig(settingOptions, parse));
+
+        var root = new RootCommand("Herald: a self-hosted real-time push server.") { serve, config };
+        // The host handles SIGTERM/SIGINT itself (graceful shutdown); the parser must not exit the process early.
+        return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+    }
+
+    private static async Task<int> ServeAsync(SettingOptions settingOptions, ParseResult parse)
+    {
+        if (!TryLoad(settingOptions, parse, out _, out var options))
+        {
+            return 2;
+        }
+        try
+        {
+            await using var server = await HeraldServer.StartAsync(options).ConfigureAwait(false);
+            await server.WaitForShutdownAsync().ConfigureAwait(false);
+            return 0;
+        }
+        catch (HeraldStartupException ex)
+        {
+            await Console.Error.WriteLineAsync("herald: " + ex.Message).ConfigureAwait(false);
+            return 1;
+        }
+    }
+
+    private static int PrintConfig(SettingOptions settingOptions, ParseResult parse)
+    {
+        if (!TryLoad(settingOptions, parse, out var settings, out _))
+        {
+            return 2;
+        }
+        var width = Settings.All.Max(d => d.Key.Length);
+        foreach (var definition in Settings.All)
+        {
+            var entry = settings.Entries[definition.Key];
+            var value = definition.Secret ? Mask(settings.List(definition.Key)) : entry.Value;
+            Console.WriteLine($"{definition.Key.PadRight(width)} = {value,-16} # {entry.Origin}");
+        }
+        return 0;
+    }
+
+    private static string Mask(IReadOnlyList<string> secrets) =>
+        secrets.Count == 0 ? "(none)" : $"(set: {secrets.Count} key{(secrets.Count == 1 ? "" : "s")}, hidden)";
+
+    private static bool TryLoad(SettingOptions settingOptions, ParseResult parse, out EffectiveSettings settings, out HeraldServerOptions options)
+    {
+        try
+        {
+            var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
+            {
+                environment[(string)variable.Key] = (string?)variable.Value ?? "";
+            }
+            settings = EffectiveSettings.Load(parse.GetValue(settingOptions.Config), environment, settingOptions.Overrides(parse));
+            options = Settings.ToOptions(settings);
+            return true;
+        }
+        catch (ConfigException ex)
+        {
+            Console.Error.WriteLine("herald: " + ex.Message);
+            settings = null!;
+            options = null!;
+            return false;
+        }
+    }
+}
