@@ -14,7 +14,7 @@ public sealed partial class Node
     /// clients, closes stale ones and those that never sent connect, and aborts closes that did not finish in time.
     /// Plain clients are kept alive by WebSocket ping frames in the transport.
     /// </summary>
-    private void KeepAliveTick()
+    internal void KeepAliveTick()
     {
         if (Interlocked.Exchange(ref _tickRunning, 1) == 1)
         {

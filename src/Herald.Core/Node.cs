@@ -48,6 +48,8 @@ public sealed partial class Node : IDisposable
     /// <summary>Counters since start.</summary>
     public NodeCounters Counters { get; } = new();
 
+    internal AttributeIndex AttributeIndex => _index;
+
     internal long NowTicks => _time.GetTimestamp() * TimeSpan.TicksPerSecond / _time.TimestampFrequency;
 
     /// <summary>

@@ -53,8 +53,11 @@ internal sealed class AttributeIndex
         }
     }
 
-    /// <summary>Adds every connection matching a non-empty <paramref name="where"/> to <paramref name="into"/>, each once.</summary>
-    public void Match(WhereFilter where, List<Connection> into)
+    /// <summary>
+    /// Adds every connection matching a non-empty <paramref name="where"/> to <paramref name="into"/>, each once.
+    /// Returns how many candidates were examined: the size of the smallest clause's sets, not the connection count.
+    /// </summary>
+    public int Match(WhereFilter where, List<Connection> into)
     {
         _lock.EnterReadLock();
         try
@@ -83,7 +86,7 @@ internal sealed class AttributeIndex
             }
             if (smallest is null || smallestCount == 0)
             {
-                return;
+                return 0;
             }
             var byValue = _byKey[smallest.Key];
             var single = where.Clauses.Count == 1;
@@ -102,6 +105,7 @@ internal sealed class AttributeIndex
                     }
                 }
             }
+            return smallestCount;
         }
         finally
         {

@@ -1,0 +1,96 @@
+using Herald.Core.Connections;
+using Herald.Protocol;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Herald.Core.Tests;
+
+public sealed class KeepAliveTests
+{
+    private sealed class ManualTime : TimeProvider
+    {
+        public long Timestamp { get; set; } = 1_000_000;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Timestamp;
+
+        public void Advance(TimeSpan by) => Timestamp += by.Ticks;
+    }
+
+    private static readonly NodeOptions Options = new()
+    {
+        PingInterval = TimeSpan.FromSeconds(10),
+        PongTimeout = TimeSpan.FromSeconds(5),
+        ConnectTimeout = TimeSpan.FromSeconds(3),
+        CloseTimeout = TimeSpan.FromSeconds(2),
+    };
+
+    [Fact]
+    public void Native_clients_are_pinged_each_interval_and_kept_while_they_answer()
+    {
+        var time = new ManualTime();
+        using var node = new Node(Options, NullLogger<Node>.Instance, time);
+        var (connection, transport) = node.Native();
+
+        for (var i = 0; i < 3; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(10));
+            node.KeepAliveTick();
+            Assert.Equal("""{"push":"ping"}""", transport.Texts.Last());
+            node.Send(connection, """{"method":"pong"}""");
+        }
+
+        Assert.Equal(3, transport.Texts.Count(t => t == """{"push":"ping"}"""));
+        Assert.Equal(ConnectionState.Ready, connection.State);
+    }
+
+    [Fact]
+    public void Silent_native_clients_are_closed_as_stale()
+    {
+        var time = new ManualTime();
+        using var node = new Node(Options, NullLogger<Node>.Instance, time);
+        var (connection, transport) = node.Native();
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        node.KeepAliveTick();
+        time.Advance(TimeSpan.FromSeconds(6));
+        node.KeepAliveTick();
+
+        Assert.Equal(DisconnectCodes.Stale, transport.CloseCode);
+        Assert.Equal(ConnectionState.Closing, connection.State);
+    }
+
+    [Fact]
+    public void Native_clients_that_never_connect_are_closed_after_the_connect_timeout()
+    {
+        var time = new ManualTime();
+        using var node = new Node(Options, NullLogger<Node>.Instance, time);
+        var transport = new RecordingTransport();
+        node.Open(transport, ConnectionKind.Native, "127.0.0.1:7");
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        node.KeepAliveTick();
+        Assert.Null(transport.CloseCode);
+        time.Advance(TimeSpan.FromSeconds(2));
+        node.KeepAliveTick();
+
+        Assert.Equal(DisconnectCodes.ConnectTimeout, transport.CloseCode);
+    }
+
+    [Fact]
+    public void Closes_that_do_not_finish_in_time_are_aborted()
+    {
+        var time = new ManualTime();
+        using var node = new Node(Options, NullLogger<Node>.Instance, time);
+        var (connection, transport) = node.Native();
+
+        connection.Disconnect(DisconnectCodes.ForceReconnect, "test");
+        time.Advance(TimeSpan.FromSeconds(1));
+        node.KeepAliveTick();
+        Assert.False(transport.Aborted);
+        time.Advance(TimeSpan.FromSeconds(2));
+        node.KeepAliveTick();
+
+        Assert.True(transport.Aborted);
+    }
+}
