@@ -43,7 +43,15 @@ internal sealed class HttpApi(Node node, ApiKeyCheck keys, ILogger<HttpApi> logg
                 $"body larger than {max} bytes (setting max_message_size)").ConfigureAwait(false);
             return;
         }
-        var body = await ReadBodyAsync(context.Request.BodyReader, max, context.RequestAborted).ConfigureAwait(false);
+        PooledBytes? body;
+        try
+        {
+            body = await ReadBodyAsync(context.Request.BodyReader, max, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            body = null; // Kestrel's own limit (a chunked body) tripped first: same answer
+        }
         if (body is null)
         {
             await RefuseAsync(context, method, StatusCodes.Status413PayloadTooLarge, ErrorCodes.MessageTooLarge,
