@@ -37,11 +37,15 @@ public sealed partial class Node
                         }
                         break;
                     case ConnectionState.AwaitingConnect:
-                        if (now - connection.OpenedAtTicks > connectTimeout)
+                        if (now - connection.OpenedAtTicks > connectTimeout && connection.Kind == ConnectionKind.Native)
                         {
                             NodeLog.ConnectTimedOut(_logger, connection.Id, connection.RemoteAddress, Options.ConnectTimeout.TotalSeconds);
                             connection.Disconnect(DisconnectCodes.ConnectTimeout, "no connect command in time");
                         }
+                        break;
+                    case ConnectionState.Ready when connection.ExpiresAtTicks != 0 && now > connection.ExpiresAtTicks:
+                        NodeLog.TokenExpired(_logger, connection.Id, connection.UserId);
+                        connection.Disconnect(DisconnectCodes.TokenExpired, "token expired: get a new token and reconnect");
                         break;
                     case ConnectionState.Ready when connection.Kind == ConnectionKind.Native:
                         var silent = now - connection.LastReceivedTicks;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Herald.Core.Attributes;
+using Herald.Core.Auth;
 using Herald.Core.Channels;
 using Herald.Core.Connections;
 using Herald.Core.Routing;
@@ -16,12 +17,19 @@ public sealed partial class Node
     /// is answered with <c>pong</c>. Native clients: one command. Bad input gets an error reply and never affects
     /// other connections.
     /// </summary>
-    public ValueTask OnTextMessageAsync(Connection connection, ReadOnlyMemory<byte> utf8)
+    public async ValueTask OnTextMessageAsync(Connection connection, ReadOnlyMemory<byte> utf8)
     {
-        connection.LastReceivedTicks = NowTicks;
+        var now = NowTicks;
+        connection.LastReceivedTicks = now;
         if (connection.State >= ConnectionState.Closing)
         {
-            return ValueTask.CompletedTask;
+            return;
+        }
+        if (!connection.TryTakeRateToken(Options.ClientMessageRate, now))
+        {
+            SendError(connection, PeekId(connection, utf8), ErrorCodes.LimitExceeded,
+                $"rate limit: more than {Options.ClientMessageRate} messages per second (setting client_message_rate)");
+            return;
         }
         try
         {
@@ -31,7 +39,7 @@ public sealed partial class Node
             }
             else
             {
-                HandleCommand(connection, utf8);
+                await HandleCommandAsync(connection, utf8).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
@@ -39,7 +47,16 @@ public sealed partial class Node
             NodeLog.MessageHandlerFailed(_logger, connection.Id, ex);
             SendError(connection, 0, ErrorCodes.Internal, "internal error");
         }
-        return ValueTask.CompletedTask;
+    }
+
+    private static ulong PeekId(Connection connection, ReadOnlyMemory<byte> utf8)
+    {
+        if (connection.Kind == ConnectionKind.Plain)
+        {
+            return 0;
+        }
+        ClientCommandParser.TryParse(utf8, out var command, out _);
+        return command.Id;
     }
 
     /// <summary>Binary frames are not part of either protocol: the client gets an error and stays connected.</summary>
@@ -71,10 +88,14 @@ public sealed partial class Node
             SendError(connection, 0, code, error);
             return;
         }
-        _index.Set(connection, attributes);
+        if (!ClientAttributesAllowed(connection, 0))
+        {
+            return;
+        }
+        _index.Set(connection, Merge(attributes, connection.TokenAttributes));
     }
 
-    private void HandleCommand(Connection connection, ReadOnlyMemory<byte> utf8)
+    private async ValueTask HandleCommandAsync(Connection connection, ReadOnlyMemory<byte> utf8)
     {
         if (!ClientCommandParser.TryParse(utf8, out var command, out var parseError))
         {
@@ -94,10 +115,13 @@ public sealed partial class Node
         switch (command.Method)
         {
             case ProtocolNames.Methods.Connect:
-                HandleConnect(connection, command);
+                await HandleConnectAsync(connection, command).ConfigureAwait(false);
                 break;
             case ProtocolNames.Methods.Subscribe:
-                HandleSubscribe(connection, command);
+                await HandleSubscribeAsync(connection, command).ConfigureAwait(false);
+                break;
+            case ProtocolNames.Methods.Refresh:
+                await HandleRefreshAsync(connection, command).ConfigureAwait(false);
                 break;
             case ProtocolNames.Methods.Unsubscribe:
                 HandleUnsubscribe(connection, command);
@@ -113,12 +137,12 @@ public sealed partial class Node
                 break;
             default:
                 SendError(connection, command.Id, ErrorCodes.UnknownMethod,
-                    $"unknown method \"{command.Method}\"; methods are connect, subscribe, unsubscribe, publish, attrs, ping, pong");
+                    $"unknown method \"{command.Method}\"; methods are connect, refresh, subscribe, unsubscribe, publish, attrs, ping, pong");
                 break;
         }
     }
 
-    private void HandleConnect(Connection connection, ClientCommand command)
+    private async ValueTask HandleConnectAsync(Connection connection, ClientCommand command)
     {
         if (connection.State != ConnectionState.AwaitingConnect)
         {
@@ -133,26 +157,164 @@ public sealed partial class Node
                 SendError(connection, command.Id, code, error);
                 return;
             }
+            if (attributes.Count > 0 && !ClientAttributesAllowed(connection, command.Id))
+            {
+                return;
+            }
         }
-        _index.Set(connection, attributes);
-        connection.LastPingTicks = NowTicks;
-        connection.MarkReady();
+        JsonObjectFields.TryGetString(command.Params, "token"u8, out var token);
+        TokenClaims? claims = null;
+        if (!string.IsNullOrEmpty(token))
+        {
+            var result = await VerifyAsync(token, CancellationToken.None).ConfigureAwait(false);
+            if (!result.IsValid)
+            {
+                SendError(connection, command.Id, result.Failure == TokenFailure.Expired ? ErrorCodes.TokenExpired : ErrorCodes.Unauthorized, result.Error);
+                Refuse(connection, result);
+                return;
+            }
+            claims = result.Claims;
+        }
+        else if (Options.RequireToken)
+        {
+            const string missing = "a token is required: pass it as \"token\" in connect";
+            SendError(connection, command.Id, ErrorCodes.Unauthorized, missing);
+            Refuse(connection, TokenResult.Refused(TokenFailure.Invalid, missing));
+            return;
+        }
+        if (!TryAdmit(connection, claims, attributes, out var limitError))
+        {
+            SendError(connection, command.Id, ErrorCodes.LimitExceeded, limitError);
+            NodeLog.AuthRefused(_logger, connection.Id, connection.RemoteAddress, limitError);
+            connection.Disconnect(DisconnectCodes.ConnectionLimit, limitError);
+            return;
+        }
         if (command.HasId)
         {
-            connection.TrySend(ServerFrames.Result(command.Id, (connection.Id, Options), static (w, s) =>
+            connection.TrySend(ServerFrames.Result(command.Id, (connection, Options, ExpiresIn(connection)), static (w, s) =>
             {
-                w.WriteString("client"u8, s.Id);
+                w.WriteString("client"u8, s.connection.Id);
                 w.WriteString("version"u8, ServerInfo.Version);
                 w.WriteNumber("ping"u8, (int)s.Options.PingInterval.TotalSeconds);
                 w.WriteNumber("pong"u8, (int)s.Options.PongTimeout.TotalSeconds);
+                if (s.connection.UserId.Length > 0)
+                {
+                    w.WriteString("user"u8, s.connection.UserId);
+                }
+                if (s.Item3 is { } expiresIn)
+                {
+                    w.WriteNumber("expires_in"u8, expiresIn);
+                }
+                var channels = s.connection.Channels;
+                if (channels.Length > 0)
+                {
+                    w.WriteStartArray("channels"u8);
+                    foreach (var c in channels)
+                    {
+                        w.WriteStringValue(c);
+                    }
+                    w.WriteEndArray();
+                }
             }));
         }
     }
 
-    private void HandleSubscribe(Connection connection, ClientCommand command)
+    /// <summary>Seconds until the connection's token expires, or null when it does not.</summary>
+    private long? ExpiresIn(Connection connection) =>
+        connection.ExpiresAtTicks == 0 ? null : Math.Max(0, (connection.ExpiresAtTicks - NowTicks) / TimeSpan.TicksPerSecond);
+
+    private async ValueTask HandleRefreshAsync(Connection connection, ClientCommand command)
+    {
+        JsonObjectFields.TryGetString(command.Params, "token"u8, out var token);
+        if (string.IsNullOrEmpty(token))
+        {
+            SendError(connection, command.Id, ErrorCodes.BadRequest, "refresh needs \"token\": the new token");
+            return;
+        }
+        var result = await VerifyAsync(token, CancellationToken.None).ConfigureAwait(false);
+        if (!result.IsValid)
+        {
+            SendError(connection, command.Id, result.Failure == TokenFailure.Expired ? ErrorCodes.TokenExpired : ErrorCodes.Unauthorized, result.Error);
+            return;
+        }
+        if (!string.Equals(result.Claims!.UserId, connection.UserId, StringComparison.Ordinal))
+        {
+            SendError(connection, command.Id, ErrorCodes.Unauthorized,
+                $"the new token is for user '{result.Claims.UserId}', this connection is user '{connection.UserId}': connect again to change user");
+            return;
+        }
+        connection.ExpiresAtTicks = ExpiryTicks(result.Claims);
+        if (Options.AttributesFrom == AttributeSource.Token && result.Claims.Attributes is not null)
+        {
+            _index.Set(connection, result.Claims.Attributes);
+        }
+        connection.TrySend(ServerFrames.Result(command.Id, ExpiresIn(connection), static (w, expiresIn) =>
+        {
+            if (expiresIn is { } seconds)
+            {
+                w.WriteNumber("expires_in"u8, seconds);
+            }
+        }));
+    }
+
+    private bool ClientAttributesAllowed(Connection connection, ulong id)
+    {
+        if (Options.AttributesFrom != AttributeSource.Token)
+        {
+            return true;
+        }
+        SendError(connection, id, ErrorCodes.PermissionDenied,
+            "this server takes attributes only from the token's attrs claim (setting attributes_from=token); do not send attributes");
+        return false;
+    }
+
+    private async ValueTask HandleSubscribeAsync(Connection connection, ClientCommand command)
     {
         if (!TryGetChannel(connection, command, out var channel))
         {
+            return;
+        }
+        var ns = _policy.Resolve(channel, out var nsError);
+        if (ns is null)
+        {
+            SendError(connection, command.Id, ErrorCodes.UnknownNamespace, nsError);
+            return;
+        }
+        var userAllowed = ChannelPolicy.UserAllowed(ns, channel, connection.UserId);
+        if (userAllowed == false)
+        {
+            SendError(connection, command.Id, ErrorCodes.PermissionDenied,
+                $"permission denied for channel \"{channel}\": it is limited to the users after '#'");
+            return;
+        }
+        if (userAllowed is null && ns.Private)
+        {
+            JsonObjectFields.TryGetString(command.Params, "token"u8, out var token);
+            if (string.IsNullOrEmpty(token))
+            {
+                SendError(connection, command.Id, ErrorCodes.PermissionDenied,
+                    $"permission denied for channel \"{channel}\": it is private, pass a subscription token as \"token\"");
+                return;
+            }
+            var result = await VerifyAsync(token, CancellationToken.None).ConfigureAwait(false);
+            if (!result.IsValid)
+            {
+                SendError(connection, command.Id, result.Failure == TokenFailure.Expired ? ErrorCodes.TokenExpired : ErrorCodes.Unauthorized,
+                    "subscription token: " + result.Error);
+                return;
+            }
+            if (!string.Equals(result.Claims!.Channel, channel, StringComparison.Ordinal)
+                || !string.Equals(result.Claims.UserId, connection.UserId, StringComparison.Ordinal))
+            {
+                SendError(connection, command.Id, ErrorCodes.PermissionDenied,
+                    $"permission denied for channel \"{channel}\": the subscription token is for channel \"{result.Claims.Channel}\" and user '{result.Claims.UserId}'");
+                return;
+            }
+        }
+        else if (userAllowed is null && !ns.AnonymousSubscribe && connection.UserId.Length == 0)
+        {
+            SendError(connection, command.Id, ErrorCodes.PermissionDenied,
+                $"permission denied for channel \"{channel}\": anonymous connections may not subscribe (namespace option anonymous_subscribe)");
             return;
         }
         if (connection.ChannelCount >= Options.MaxChannelsPerConnection)
@@ -188,14 +350,20 @@ public sealed partial class Node
 
     private void HandleClientPublish(Connection connection, ClientCommand command)
     {
-        if (!Options.ClientPublish)
-        {
-            SendError(connection, command.Id, ErrorCodes.PermissionDenied,
-                "clients may not publish on this server (setting client_publish); publish from your backend over UDP or HTTP");
-            return;
-        }
         if (!TryGetChannel(connection, command, out var channel))
         {
+            return;
+        }
+        var ns = _policy.Resolve(channel, out var nsError);
+        if (ns is null)
+        {
+            SendError(connection, command.Id, ErrorCodes.UnknownNamespace, nsError);
+            return;
+        }
+        if (!ns.ClientPublish)
+        {
+            SendError(connection, command.Id, ErrorCodes.PermissionDenied,
+                $"permission denied for channel \"{channel}\": clients may not publish here (setting client_publish, or the namespace's client_publish); publish from your backend over UDP or HTTP");
             return;
         }
         if (!JsonObjectFields.TryGetRaw(command.Params, "data"u8, out var data, out var type))
@@ -204,6 +372,11 @@ public sealed partial class Node
             return;
         }
         var result = Publish(new PublishRequest([channel], null, data.ToArray(), type == JsonTokenType.String));
+        if (!result.Succeeded)
+        {
+            SendError(connection, command.Id, result.ErrorCode, result.Error);
+            return;
+        }
         if (command.HasId)
         {
             connection.TrySend(ServerFrames.Result(command.Id, result.Recipients, static (w, n) => w.WriteNumber("recipients"u8, n)));
@@ -222,7 +395,11 @@ public sealed partial class Node
             SendError(connection, command.Id, code, error);
             return;
         }
-        _index.Set(connection, attributes);
+        if (!ClientAttributesAllowed(connection, command.Id))
+        {
+            return;
+        }
+        _index.Set(connection, Merge(attributes, connection.TokenAttributes));
         Reply(connection, command.Id);
     }
 

@@ -15,16 +15,23 @@ public sealed partial class Node
     /// </summary>
     public PublishResult Publish(PublishRequest request)
     {
+        foreach (var channel in request.Channels)
+        {
+            if (_policy.Resolve(channel, out var error) is null)
+            {
+                return new PublishResult(0, Protocol.ErrorCodes.UnknownNamespace, error);
+            }
+        }
         var publication = new Publication(request);
         var recipients = t_recipients ??= new List<Connection>(256);
         var delivered = 0;
         try
         {
-            if (request.Channels.Length > 0)
+            if (request.Channels.Length > 0 || request.Users.Length > 0)
             {
                 // A plain client cannot tell channels apart, so it gets one copy per publish.
                 HashSet<Connection>? plainSeen = null;
-                if (request.Channels.Length > 1)
+                if (request.Channels.Length + request.Users.Length > 1)
                 {
                     plainSeen = t_plainSeen ??= [];
                     plainSeen.Clear();
@@ -51,6 +58,33 @@ public sealed partial class Node
                         else
                         {
                             delivered += connection.TrySend(publication.NativeFrame(channel)) ? 1 : 0;
+                        }
+                    }
+                }
+                // A user's connections get the publication once each, without a channel name (users are distinct and
+                // a connection has one user, so no connection is reached twice here).
+                foreach (var user in request.Users)
+                {
+                    recipients.Clear();
+                    _users.CopyConnections(user, recipients);
+                    foreach (var connection in recipients)
+                    {
+                        if (connection.State != ConnectionState.Ready
+                            || (request.Where is not null && !connection.Attributes.Matches(request.Where)))
+                        {
+                            continue;
+                        }
+                        if (connection.Kind == ConnectionKind.Plain)
+                        {
+                            if (plainSeen is not null && !plainSeen.Add(connection))
+                            {
+                                continue;
+                            }
+                            delivered += connection.TrySend(publication.PlainFrame) ? 1 : 0;
+                        }
+                        else
+                        {
+                            delivered += connection.TrySend(publication.NativeFrame(null)) ? 1 : 0;
                         }
                     }
                 }

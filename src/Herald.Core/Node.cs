@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Herald.Core.Attributes;
+using Herald.Core.Auth;
 using Herald.Core.Channels;
 using Herald.Core.Connections;
+using Herald.Core.Users;
 using Microsoft.Extensions.Logging;
 
 namespace Herald.Core;
@@ -18,20 +20,34 @@ public sealed partial class Node : IDisposable
     private readonly ConnectionRegistry _connections = new();
     private readonly ChannelTable _channels = new();
     private readonly AttributeIndex _index = new();
+    private readonly UserIndex _users = new();
+    private readonly ChannelPolicy _policy;
+    private readonly ITokenVerifier? _verifier;
     private readonly string _idPrefix;
     private long _nextId;
     private volatile bool _shuttingDown;
 
-    /// <summary>Creates a node; call <see cref="Dispose"/> to stop its keep-alive timer.</summary>
-    public Node(NodeOptions options, ILogger<Node> logger, TimeProvider? time = null)
+    /// <summary>
+    /// Creates a node; call <see cref="Dispose"/> to stop its keep-alive timer. Without a <paramref name="verifier"/>
+    /// every token is refused as "not configured".
+    /// </summary>
+    public Node(NodeOptions options, ILogger<Node> logger, TimeProvider? time = null, ITokenVerifier? verifier = null)
     {
         Options = options;
+        _policy = new ChannelPolicy(options);
+        _verifier = verifier;
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _idPrefix = Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6] + "-";
         StartedAt = _time.GetUtcNow();
         _keepAliveTimer = _time.CreateTimer(static s => ((Node)s!).KeepAliveTick(), this, KeepAliveTickInterval, KeepAliveTickInterval);
     }
+
+    /// <summary>This node's id (also the prefix of its connection ids).</summary>
+    public string Id => _idPrefix.TrimEnd('-');
+
+    /// <summary>Users with at least one connection on this node.</summary>
+    public int UserCount => _users.UserCount;
 
     /// <summary>The settings this node runs with.</summary>
     public NodeOptions Options { get; }
@@ -53,16 +69,19 @@ public sealed partial class Node : IDisposable
     internal long NowTicks => _time.GetTimestamp() * TimeSpan.TicksPerSecond / _time.TimestampFrequency;
 
     /// <summary>
-    /// Registers a new connection. Plain connections are ready at once (with no attributes); native ones wait for
-    /// <c>connect</c>. During shutdown the connection is closed straight away with code 4000.
+    /// Registers a new connection. Plain connections are ready at once (with no attributes) unless
+    /// <paramref name="plainToken"/> is given or tokens are required: then they wait for
+    /// <see cref="AuthenticatePlainAsync"/>. Native ones wait for <c>connect</c>. During shutdown the connection is
+    /// closed straight away with code 4000.
     /// </summary>
-    public Connection Open(IConnectionTransport transport, ConnectionKind kind, string remoteAddress)
+    public Connection Open(IConnectionTransport transport, ConnectionKind kind, string remoteAddress, string? plainToken = null)
     {
         var id = _idPrefix + Interlocked.Increment(ref _nextId).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
-        var connection = new Connection(this, id, kind, transport, remoteAddress, NowTicks);
+        var awaitingAuth = kind == ConnectionKind.Native || plainToken is not null || Options.RequireToken;
+        var connection = new Connection(this, id, kind, transport, remoteAddress, NowTicks, awaitingAuth);
         _connections.Add(connection);
         Counters.ConnectionOpened();
-        if (kind == ConnectionKind.Plain)
+        if (!awaitingAuth)
         {
             _index.Set(connection, AttributeSet.Empty);
         }
@@ -76,6 +95,9 @@ public sealed partial class Node : IDisposable
 
     /// <summary>Finds an open connection by id.</summary>
     public bool TryGetConnection(string id, out Connection connection) => _connections.TryGet(id, out connection);
+
+    /// <summary>Number of connections of <paramref name="user"/> on this node.</summary>
+    public int ConnectionCountOf(string user) => _users.CountOf(user);
 
     /// <summary>Number of subscribers of <paramref name="channel"/> on this node.</summary>
     public int SubscriberCount(string channel) => _channels.SubscriberCount(channel);
@@ -95,6 +117,10 @@ public sealed partial class Node : IDisposable
             _channels.Remove(channel, connection);
         }
         _index.Remove(connection);
+        if (connection.UserId.Length > 0)
+        {
+            _users.Remove(connection.UserId, connection);
+        }
         Counters.ConnectionClosed();
         var seconds = (double)(NowTicks - connection.OpenedAtTicks) / TimeSpan.TicksPerSecond;
         NodeLog.ConnectionClosed(_logger, connection.Id, connection.RemoteAddress, closeCode ?? 1006, string.IsNullOrEmpty(closeReason) ? "" : " " + closeReason, Math.Round(seconds, 1));

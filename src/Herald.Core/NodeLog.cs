@@ -32,4 +32,10 @@ internal static partial class NodeLog
 
     [LoggerMessage(1009, LogLevel.Error, "Unexpected error handling a message of connection {ConnectionId}")]
     public static partial void MessageHandlerFailed(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(1010, LogLevel.Information, "Connection {ConnectionId} of user '{UserId}' closed: token expired")]
+    public static partial void TokenExpired(ILogger logger, string connectionId, string userId);
+
+    [LoggerMessage(1011, LogLevel.Information, "Connection {ConnectionId} from {RemoteAddress} refused: {Reason}")]
+    public static partial void AuthRefused(ILogger logger, string connectionId, string remoteAddress, string reason);
 }

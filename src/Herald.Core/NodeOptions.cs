@@ -1,3 +1,5 @@
+using Herald.Core.Channels;
+
 namespace Herald.Core;
 
 /// <summary>Settings of a <see cref="Node"/>. Defaults are those of the embedded quick start.</summary>
@@ -32,4 +34,29 @@ public sealed record NodeOptions
 
     /// <summary>Most channels one connection may be subscribed to.</summary>
     public int MaxChannelsPerConnection { get; init; } = 128;
+
+    /// <summary>Whether every connection needs a valid token (native: in connect; plain: <c>?token=</c>).</summary>
+    public bool RequireToken { get; init; }
+
+    /// <summary>Where attributes may come from: the client (the seed's behaviour) or only the token's <c>attrs</c>.</summary>
+    public AttributeSource AttributesFrom { get; init; } = AttributeSource.Client;
+
+    /// <summary>Configured channel namespaces; one named <c>""</c> replaces the default namespace.</summary>
+    public IReadOnlyList<NamespaceOptions> Namespaces { get; init; } = [];
+
+    /// <summary>Most connections one user may hold on this node (0: no limit).</summary>
+    public int MaxConnectionsPerUser { get; init; }
+
+    /// <summary>Messages per second a client may send, sustained (0: no limit); bursts up to twice that.</summary>
+    public int ClientMessageRate { get; init; } = 100;
+}
+
+/// <summary>Where a connection's attributes may come from.</summary>
+public enum AttributeSource
+{
+    /// <summary>From the client's messages, merged under the token's <c>attrs</c> (token wins on a shared key).</summary>
+    Client,
+
+    /// <summary>Only from the token's <c>attrs</c> claim; attributes sent by a client are refused.</summary>
+    Token,
 }

@@ -101,6 +101,7 @@ public static class ClientCommandParser
         if (reader.ValueTextEquals("ping"u8)) return ProtocolNames.Methods.Ping;
         if (reader.ValueTextEquals("connect"u8)) return ProtocolNames.Methods.Connect;
         if (reader.ValueTextEquals("attrs"u8)) return ProtocolNames.Methods.Attrs;
+        if (reader.ValueTextEquals("refresh"u8)) return ProtocolNames.Methods.Refresh;
         var name = reader.GetString() ?? "";
         return name.Length > 64 ? name[..64] + "..." : name;
     }

@@ -16,12 +16,18 @@ public static class DisconnectCodes
     public const int ConnectTimeout = 4003;
     /// <summary>The server asked the client to reconnect.</summary>
     public const int ForceReconnect = 4004;
+    /// <summary>The connection's token expired: get a new token, then reconnect (or refresh before expiry).</summary>
+    public const int TokenExpired = 4005;
     /// <summary>The client broke the protocol.</summary>
     public const int BadRequest = 4500;
     /// <summary>A message exceeded <c>max_message_size</c>.</summary>
     public const int MessageTooLarge = 4501;
     /// <summary>The server closed the connection for good.</summary>
     public const int ForceDisconnect = 4502;
+    /// <summary>The token was missing or invalid; reconnecting with the same token will fail again.</summary>
+    public const int Unauthorized = 4503;
+    /// <summary>The user already has the most connections allowed (setting max_connections_per_user).</summary>
+    public const int ConnectionLimit = 4504;
 
     /// <summary>Whether a client should reconnect after this code.</summary>
     public static bool ShouldReconnect(int code) => code is < 4500 or > 4999;

@@ -24,10 +24,14 @@ public static class ErrorCodes
     public const int InvalidChannel = 107;
     /// <summary>A configured limit was reached (channels per connection, attributes, ...).</summary>
     public const int LimitExceeded = 108;
+    /// <summary>The token has expired: get a new one (refresh, or connect again with it).</summary>
+    public const int TokenExpired = 109;
     /// <summary>The message is larger than <c>max_message_size</c>.</summary>
     public const int MessageTooLarge = 110;
     /// <summary>A publish named no target (channel, channels or where).</summary>
     public const int NoTarget = 111;
     /// <summary>Attributes are not a flat JSON object of string, number or boolean values.</summary>
     public const int InvalidAttributes = 112;
+    /// <summary>The channel's namespace (the part before <c>:</c>) is not configured.</summary>
+    public const int UnknownNamespace = 113;
 }

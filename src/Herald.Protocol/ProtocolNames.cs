@@ -19,6 +19,8 @@ public static class ProtocolNames
         public const string Publish = "publish";
         /// <summary>Replaces the connection's attributes.</summary>
         public const string Attrs = "attrs";
+        /// <summary>Replaces the connection's token before it expires.</summary>
+        public const string Refresh = "refresh";
         /// <summary>Round trip check; the reply is an empty result.</summary>
         public const string Ping = "ping";
         /// <summary>Answer to the server's ping push; sent without an id.</summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using Herald.Core;
+using Herald.Core.Auth;
 using Herald.Server.Api;
 using Herald.Server.Ingress;
 using Herald.Server.Logging;
@@ -68,7 +69,8 @@ public sealed class HeraldServer : IAsyncDisposable
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout + TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(options.Node);
-        builder.Services.AddSingleton<Node>();
+        builder.Services.AddSingleton<ITokenVerifier>(_ => new JwtTokenVerifier(options.Token, options.Node.MaxAttributes));
+        builder.Services.AddSingleton(sp => new Node(options.Node, sp.GetRequiredService<ILogger<Node>>(), TimeProvider.System, sp.GetRequiredService<ITokenVerifier>()));
         builder.Services.AddSingleton<UdpIngress>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpIngress>());
         builder.Services.AddSingleton(new ApiKeyCheck(options.ApiKeys));
@@ -92,6 +94,10 @@ public sealed class HeraldServer : IAsyncDisposable
                 $"Port {options.Port} on {options.Host} is already in use: stop the other process or choose another port (setting port, flag --port).", ex);
         }
         server.HttpEndPoint = server.ResolveHttpEndPoint(httpAddress);
+        if (options.Token.Secret is { Length: > 0 and < 32 })
+        {
+            ServerLog.WeakTokenSecret(server._logger);
+        }
         var udp = server.Udp.LocalEndPoint?.ToString() ?? "disabled";
         ServerLog.Listening(server._logger, ServerInfo.Version, server.HttpEndPoint.ToString(), udp);
         server._ready = true;

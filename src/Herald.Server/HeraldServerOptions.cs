@@ -1,4 +1,6 @@
 using Herald.Core;
+using Herald.Core.Auth;
+using Herald.Server.Api;
 using Microsoft.Extensions.Logging;
 
 namespace Herald.Server;
@@ -25,7 +27,22 @@ public sealed record HeraldServerOptions
     public int UdpReceiveBufferBytes { get; init; } = 8 * 1024 * 1024;
 
     /// <summary>API keys; when none is set the HTTP API answers loopback callers only.</summary>
-    public IReadOnlyList<string> ApiKeys { get; init; } = [];
+    public IReadOnlyList<ApiKey> ApiKeys { get; init; } = [];
+
+    /// <summary>How connection and subscription tokens are verified.</summary>
+    public TokenOptions Token { get; init; } = new();
+
+    /// <summary>Browser origins allowed to open WebSockets (<c>https://app.example.com</c>, <c>https://*.example.com</c>); empty: any.</summary>
+    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+
+    /// <summary>Sources allowed to send UDP datagrams: addresses or CIDR ranges. Default: loopback only.</summary>
+    public IReadOnlyList<string> UdpAllow { get; init; } = ["127.0.0.0/8", "::1"];
+
+    /// <summary>When set, every datagram must be signed: first line <c>sha256=&lt;hex HMAC-SHA256 of the body&gt;</c>.</summary>
+    public string? UdpSecret { get; init; }
+
+    /// <summary>New WebSocket connections per second one IP address may open (0: no limit).</summary>
+    public int MaxConnectionsPerIpPerSecond { get; init; }
 
     /// <summary>File to append logs to, besides the console; null for none.</summary>
     public string? LogFile { get; init; }

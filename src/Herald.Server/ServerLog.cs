@@ -25,4 +25,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(2007, LogLevel.Error, "Unexpected error in the WebSocket endpoint for connection {ConnectionId}")]
     public static partial void WebSocketFailed(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(2008, LogLevel.Information, "WebSocket from {Remote} refused: {Reason}")]
+    public static partial void WebSocketRefused(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(2009, LogLevel.Warning, "token_secret is shorter than 32 bytes: use a long random secret (e.g. openssl rand -hex 32)")]
+    public static partial void WeakTokenSecret(ILogger logger);
 }

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.CommandLine;
+using System.Net.Sockets;
 using Herald.Configuration;
 using Herald.Server;
 
@@ -8,7 +9,7 @@ namespace Herald;
 /// <summary>The <c>herald</c> command line: <c>serve</c> runs the server, <c>config</c> prints the effective settings.</summary>
 internal static class Program
 {
-    public static Task<int> Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
         var settingOptions = new SettingOptions();
         var serve = new Command("serve", "Run the Herald push server (WebSocket + HTTP on 0.0.0.0:6552, UDP ingress on 127.0.0.1:6553 by default).");
@@ -19,8 +20,11 @@ internal static class Program
         config.SetAction(parse => PrintConfig(settingOptions, parse));
 
         var root = new RootCommand("Herald: a self-hosted real-time push server.") { serve, config };
+        var parsed = root.Parse(args);
         // The host handles SIGTERM/SIGINT itself (graceful shutdown); the parser must not exit the process early.
-        return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+        var exit = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
+        // A mistyped flag is a configuration error like a bad value (exit 2); 1 stays "could not start".
+        return parsed.Errors.Count > 0 ? 2 : exit;
     }
 
     private static async Task<int> ServeAsync(SettingOptions settingOptions, ParseResult parse)
@@ -29,16 +33,57 @@ internal static class Program
         {
             return 2;
         }
+        if (options.LogFile is not null && !CanAppend(options.LogFile, out var logFileError))
+        {
+            await Console.Error.WriteLineAsync($"herald: cannot open the log file '{options.LogFile}' (setting log_file, flag --log-file): {logFileError}").ConfigureAwait(false);
+            return 1;
+        }
+        HeraldServer server;
         try
         {
-            await using var server = await HeraldServer.StartAsync(options).ConfigureAwait(false);
-            await server.WaitForShutdownAsync().ConfigureAwait(false);
-            return 0;
+            server = await HeraldServer.StartAsync(options).ConfigureAwait(false);
         }
         catch (HeraldStartupException ex)
         {
             await Console.Error.WriteLineAsync("herald: " + ex.Message).ConfigureAwait(false);
             return 1;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or UnauthorizedAccessException)
+        {
+            // Binding can fail for more than a busy port (an address this host does not have, a privileged port):
+            // say what was being bound and which settings to change, not a stack trace.
+            await Console.Error.WriteLineAsync(
+                $"herald: cannot start: {ex.Message} (WebSocket and HTTP on {options.Host}:{options.Port}, UDP ingress on " +
+                $"{(options.UdpEnabled ? $"{options.UdpHost}:{options.UdpPort}" : "disabled")}); check settings host, port, udp_host, udp_port " +
+                "(flags --host, --port, --udp-host, --udp-port).").ConfigureAwait(false);
+            return 1;
+        }
+        await using (server.ConfigureAwait(false))
+        {
+            await server.WaitForShutdownAsync().ConfigureAwait(false);
+        }
+        return 0;
+    }
+
+    private static bool CanAppend(string path, out string error)
+    {
+        try
+        {
+            var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (!string.IsNullOrEmpty(directory))
+            {
+                Directory.CreateDirectory(directory);
+            }
+            using (new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite))
+            {
+            }
+            error = "";
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            error = ex.Message;
+            return false;
         }
     }
 

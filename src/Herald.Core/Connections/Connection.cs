@@ -15,7 +15,7 @@ public sealed partial class Connection
     private HashSet<string>? _channels;
     private volatile ConnectionState _state;
 
-    internal Connection(Node node, string id, ConnectionKind kind, IConnectionTransport transport, string remoteAddress, long nowTicks)
+    internal Connection(Node node, string id, ConnectionKind kind, IConnectionTransport transport, string remoteAddress, long nowTicks, bool awaitingAuth)
     {
         _node = node;
         Id = id;
@@ -25,7 +25,7 @@ public sealed partial class Connection
         OpenedAtTicks = nowTicks;
         LastReceivedTicks = nowTicks;
         LastPingTicks = nowTicks;
-        _state = kind == ConnectionKind.Plain ? ConnectionState.Ready : ConnectionState.AwaitingConnect;
+        _state = awaitingAuth ? ConnectionState.AwaitingConnect : ConnectionState.Ready;
     }
 
     /// <summary>Server-assigned id, unique within the process.</summary>
@@ -39,6 +39,18 @@ public sealed partial class Connection
 
     /// <summary>The current attributes; replaced as a whole through the node's attribute index.</summary>
     public AttributeSet Attributes { get; internal set; } = AttributeSet.Empty;
+
+    /// <summary>The user id from the token; empty for anonymous connections.</summary>
+    public string UserId { get; internal set; } = "";
+
+    /// <summary>The token's <c>info</c> claim (raw JSON), or null.</summary>
+    public byte[]? Info { get; internal set; }
+
+    /// <summary>The token's trusted attributes, merged over what the client sends.</summary>
+    internal AttributeSet? TokenAttributes { get; set; }
+
+    /// <summary>When the token expires (ticks of the node's clock), 0 when it does not.</summary>
+    internal long ExpiresAtTicks { get; set; }
 
     /// <summary>Where the connection is in its life cycle.</summary>
     public ConnectionState State => _state;
@@ -72,6 +84,35 @@ public sealed partial class Connection
                 return _channels?.Count ?? 0;
             }
         }
+    }
+
+    private double _rateTokens = -1;
+    private long _rateTicks;
+
+    /// <summary>Token bucket for the client's message rate: false when the client sent too fast.</summary>
+    internal bool TryTakeRateToken(int perSecond, long nowTicks)
+    {
+        if (perSecond <= 0)
+        {
+            return true;
+        }
+        // Only the receive loop of this connection calls this: no lock needed.
+        var burst = 2.0 * perSecond;
+        if (_rateTokens < 0)
+        {
+            _rateTokens = burst;
+        }
+        else
+        {
+            _rateTokens = Math.Min(burst, _rateTokens + (double)(nowTicks - _rateTicks) / TimeSpan.TicksPerSecond * perSecond);
+        }
+        _rateTicks = nowTicks;
+        if (_rateTokens < 1)
+        {
+            return false;
+        }
+        _rateTokens -= 1;
+        return true;
     }
 
     internal bool MarkReady()

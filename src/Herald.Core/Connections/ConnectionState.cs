@@ -3,7 +3,7 @@ namespace Herald.Core.Connections;
 /// <summary>Life cycle of a connection; it only moves forward.</summary>
 public enum ConnectionState
 {
-    /// <summary>A native connection that has not sent <c>connect</c> yet: it receives nothing.</summary>
+    /// <summary>Not yet authenticated (a native one before <c>connect</c>, a plain one while its token is checked): it receives nothing.</summary>
     AwaitingConnect,
 
     /// <summary>Ready: receives publications.</summary>

@@ -4,15 +4,16 @@ namespace Herald.Core.Routing;
 
 /// <summary>
 /// A publish from a backend (UDP datagram, HTTP API) or a native client: the data and who receives it.
-/// Targets: <see cref="Channels"/> (their subscribers), <see cref="Where"/> (connections whose attributes match), or
-/// both (the channels' subscribers that also match).
+/// Targets: <see cref="Channels"/> (their subscribers) and <see cref="Users"/> (their connections), filtered by
+/// <see cref="Where"/> when given; <see cref="Where"/> alone selects every connection whose attributes match.
 /// </summary>
 public sealed class PublishRequest
 {
     /// <summary>Creates a request; <paramref name="data"/> is raw JSON owned by the request.</summary>
-    public PublishRequest(string[] channels, WhereFilter? where, byte[] data, bool dataIsString)
+    public PublishRequest(string[] channels, WhereFilter? where, byte[] data, bool dataIsString, string[]? users = null)
     {
         Channels = channels;
+        Users = users ?? [];
         Where = where;
         Data = data;
         DataIsString = dataIsString;
@@ -20,6 +21,9 @@ public sealed class PublishRequest
 
     /// <summary>Target channels, distinct; empty when the publish targets attributes only.</summary>
     public string[] Channels { get; }
+
+    /// <summary>Target users (every connection of each), distinct; empty when none.</summary>
+    public string[] Users { get; }
 
     /// <summary>The attribute filter, or null when there is none.</summary>
     public WhereFilter? Where { get; }

@@ -7,7 +7,7 @@ namespace Herald.Core.Routing;
 
 /// <summary>
 /// Reads the publish body shared by UDP and HTTP:
-/// <c>{"channel":"c"|"channels":["a","b"], "where":{"k":"v"|["v1","v2"]}, "data":...}</c>.
+/// <c>{"channel":"c"|"channels":["a","b"], "user":"42"|"users":["42","43"], "where":{"k":"v"|["v1","v2"]}, "data":...}</c>.
 /// </summary>
 public static class PublishRequestParser
 {
@@ -20,6 +20,7 @@ public static class PublishRequestParser
         request = null!;
         string? channel = null;
         List<string>? channels = null;
+        List<string>? users = null;
         WhereFilter? where = null;
         byte[]? data = null;
         var dataIsString = false;
@@ -65,6 +66,40 @@ public static class PublishRequestParser
                             return Fail(out errorCode, out error, ErrorCodes.BadRequest, "\"channels\" must be an array of strings");
                         }
                         channels.Add(reader.GetString()!);
+                    }
+                }
+                else if (reader.ValueTextEquals("user"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Null)
+                    {
+                        continue;
+                    }
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        return Fail(out errorCode, out error, ErrorCodes.BadRequest, "\"user\" must be a string (a user id)");
+                    }
+                    (users ??= []).Add(reader.GetString()!);
+                }
+                else if (reader.ValueTextEquals("users"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Null)
+                    {
+                        continue;
+                    }
+                    if (reader.TokenType != JsonTokenType.StartArray)
+                    {
+                        return Fail(out errorCode, out error, ErrorCodes.BadRequest, "\"users\" must be an array of user ids");
+                    }
+                    users ??= [];
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        if (reader.TokenType != JsonTokenType.String)
+                        {
+                            return Fail(out errorCode, out error, ErrorCodes.BadRequest, "\"users\" must be an array of user ids (strings)");
+                        }
+                        users.Add(reader.GetString()!);
                     }
                 }
                 else if (reader.ValueTextEquals("where"u8))
@@ -131,16 +166,25 @@ public static class PublishRequestParser
                 return Fail(out errorCode, out error, ErrorCodes.InvalidChannel, channelError);
             }
         }
-        if (targets.Count == 0 && where is null)
+        string[] userTargets = users is null ? [] : [.. users.Where(u => u.Length > 0).Distinct(StringComparer.Ordinal)];
+        if (users is not null && userTargets.Length == 0 && targets.Count == 0 && where is null)
+        {
+            return Fail(out errorCode, out error, ErrorCodes.BadRequest, "user ids must not be empty");
+        }
+        if (userTargets.Length > MaxChannels)
+        {
+            return Fail(out errorCode, out error, ErrorCodes.LimitExceeded, $"a publish may name at most {MaxChannels} users");
+        }
+        if (targets.Count == 0 && userTargets.Length == 0 && where is null)
         {
             return Fail(out errorCode, out error, ErrorCodes.NoTarget,
-                "the publish has no target: give \"channel\", \"channels\" or \"where\" (\"where\":{} reaches every connection)");
+                "the publish has no target: give \"channel\", \"channels\", \"user\", \"users\" or \"where\" (\"where\":{} reaches every connection)");
         }
         if (data is null)
         {
             return Fail(out errorCode, out error, ErrorCodes.BadRequest, "the publish has no \"data\"");
         }
-        request = new PublishRequest([.. targets], where, data, dataIsString);
+        request = new PublishRequest([.. targets], where, data, dataIsString, userTargets);
         errorCode = 0;
         error = "";
         return true;

@@ -7,6 +7,7 @@ namespace Herald.Server.Api;
 [JsonSerializable(typeof(ErrorBody))]
 [JsonSerializable(typeof(PublishReply))]
 [JsonSerializable(typeof(HealthReply))]
+[JsonSerializable(typeof(InfoReply))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>Replies go to API clients, never into HTML: keep quotes and non-ASCII text readable.</summary>
@@ -20,3 +21,6 @@ internal sealed partial class ApiJsonContext : JsonSerializerContext
 internal sealed record PublishReply(int Recipients);
 
 internal sealed record HealthReply(string Status, int Connections, string Version);
+
+internal sealed record InfoReply(string Node, string Version, long UptimeSeconds, int Connections, int Users, int Channels,
+    long Publishes, long Deliveries, long SlowConsumers);

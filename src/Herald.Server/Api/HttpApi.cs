@@ -11,7 +11,7 @@ namespace Herald.Server.Api;
 
 /// <summary>
 /// The HTTP API: <c>POST /api/&lt;method&gt;</c> with a JSON body, JSON replies, errors as
-/// <c>{"error":{"code":N,"message":"..."}}</c>. Methods: <c>publish</c>.
+/// <c>{"error":{"code":N,"message":"..."}}</c>. Methods: <c>publish</c>, <c>info</c>.
 /// </summary>
 internal sealed class HttpApi(Node node, ApiKeyCheck keys, ILogger<HttpApi> logger)
 {
@@ -25,15 +25,16 @@ internal sealed class HttpApi(Node node, ApiKeyCheck keys, ILogger<HttpApi> logg
                 $"use POST /api/{method} with a JSON body").ConfigureAwait(false);
             return;
         }
-        if (!keys.IsAllowed(context, out var refusal))
-        {
-            await RefuseAsync(context, method, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, refusal).ConfigureAwait(false);
-            return;
-        }
-        if (method != "publish")
+        if (method is not ("publish" or "info"))
         {
             await RefuseAsync(context, method, StatusCodes.Status404NotFound, ErrorCodes.UnknownMethod,
-                $"unknown API method \"{method}\"; methods are: publish").ConfigureAwait(false);
+                $"unknown API method \"{method}\"; methods are: publish, info").ConfigureAwait(false);
+            return;
+        }
+        if (!keys.IsAllowed(context, method, out var refusal, out var forbidden))
+        {
+            await RefuseAsync(context, method, forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized,
+                forbidden ? ErrorCodes.PermissionDenied : ErrorCodes.Unauthorized, refusal).ConfigureAwait(false);
             return;
         }
         var max = node.Options.MaxMessageSize;
@@ -60,7 +61,7 @@ internal sealed class HttpApi(Node node, ApiKeyCheck keys, ILogger<HttpApi> logg
         }
         try
         {
-            await PublishAsync(context, body.Value.Span).ConfigureAwait(false);
+            await (method == "info" ? InfoAsync(context) : PublishAsync(context, body.Value.Span)).ConfigureAwait(false);
         }
         finally
         {
@@ -75,8 +76,21 @@ internal sealed class HttpApi(Node node, ApiKeyCheck keys, ILogger<HttpApi> logg
             return RefuseAsync(context, "publish", StatusCodes.Status400BadRequest, code, error);
         }
         var result = node.Publish(request);
+        if (!result.Succeeded)
+        {
+            return RefuseAsync(context, "publish", StatusCodes.Status400BadRequest, result.ErrorCode, result.Error);
+        }
         context.Response.ContentType = "application/json";
         return context.Response.WriteAsync(JsonSerializer.Serialize(new PublishReply(result.Recipients), ApiJsonContext.Relaxed.PublishReply));
+    }
+
+    private Task InfoAsync(HttpContext context)
+    {
+        var counters = node.Counters;
+        var reply = new InfoReply(node.Id, ServerInfo.Version, (long)(DateTimeOffset.UtcNow - node.StartedAt).TotalSeconds,
+            node.ConnectionCount, node.UserCount, node.ChannelCount, counters.Publishes, counters.Deliveries, counters.SlowConsumers);
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(reply, ApiJsonContext.Relaxed.InfoReply));
     }
 
     private Task RefuseAsync(HttpContext context, string method, int status, int code, string message)

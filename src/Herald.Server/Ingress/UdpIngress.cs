@@ -21,6 +21,8 @@ public sealed class UdpIngress : IHostedService, IDisposable
     private readonly HeraldServerOptions _options;
     private readonly ILogger<UdpIngress> _logger;
     private readonly Lock _dropLock = new();
+    private readonly IpAllowList _allow;
+    private readonly DatagramSignature? _signature;
     private Socket? _socket;
     private Thread? _thread;
     private volatile bool _stopping;
@@ -36,6 +38,8 @@ public sealed class UdpIngress : IHostedService, IDisposable
         _node = node;
         _options = options;
         _logger = logger;
+        _allow = new IpAllowList(options.UdpAllow);
+        _signature = string.IsNullOrEmpty(options.UdpSecret) ? null : new DatagramSignature(options.UdpSecret);
     }
 
     /// <summary>The bound endpoint, once started.</summary>
@@ -44,7 +48,7 @@ public sealed class UdpIngress : IHostedService, IDisposable
     /// <summary>Datagrams received.</summary>
     public long Received => Interlocked.Read(ref _received);
 
-    /// <summary>Datagrams dropped (too large, invalid, no target).</summary>
+    /// <summary>Datagrams dropped (too large, invalid, no target, source not allowed, unsigned or badly signed).</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <inheritdoc />
@@ -137,6 +141,11 @@ public sealed class UdpIngress : IHostedService, IDisposable
                 continue;
             }
             Interlocked.Increment(ref _received);
+            if (!_allow.Contains(from))
+            {
+                Drop("source address not allowed (setting udp_allow)");
+                continue;
+            }
             try
             {
                 Handle(buffer.AsSpan(0, length));
@@ -156,12 +165,21 @@ public sealed class UdpIngress : IHostedService, IDisposable
             Drop($"datagram larger than {_node.Options.MaxMessageSize} bytes (setting max_message_size)");
             return;
         }
+        if (_signature is not null && !_signature.TryVerify(datagram, out datagram, out var signatureError))
+        {
+            Drop(signatureError);
+            return;
+        }
         if (!PublishRequestParser.TryParse(datagram, out var request, out _, out var error))
         {
             Drop(error);
             return;
         }
-        _node.Publish(request);
+        var result = _node.Publish(request);
+        if (!result.Succeeded)
+        {
+            Drop(result.Error);
+        }
     }
 
     private void Drop(string reason)

@@ -13,12 +13,28 @@ namespace Herald.Server.Transports;
 /// plain clients. Idle connections hold no receive buffer: each message starts with a zero-byte read and a buffer is
 /// rented only while a message is being read.
 /// </summary>
-internal sealed class WebSocketEndpoint(Node node, ILogger<WebSocketEndpoint> logger)
+internal sealed class WebSocketEndpoint(Node node, HeraldServerOptions options, ILogger<WebSocketEndpoint> logger)
 {
     private const int InitialBufferSize = 4096;
+    private readonly OriginCheck _origins = new(options.AllowedOrigins);
+    private readonly ConnectionRateLimiter _rate = new(options.MaxConnectionsPerIpPerSecond);
 
     public async Task HandleAsync(HttpContext context)
     {
+        if (!_origins.IsAllowed(context.Request.Headers.Origin))
+        {
+            ServerLog.WebSocketRefused(logger, FormatRemote(context), "origin not allowed: " + context.Request.Headers.Origin);
+            await Api.ApiError.WriteAsync(context, StatusCodes.Status403Forbidden, ErrorCodes.PermissionDenied,
+                "this origin may not open WebSockets here (setting allowed_origins)").ConfigureAwait(false);
+            return;
+        }
+        if (!_rate.TryAcquire(context.Connection.RemoteIpAddress))
+        {
+            ServerLog.WebSocketRefused(logger, FormatRemote(context), "too many new connections per second from this address");
+            await Api.ApiError.WriteAsync(context, StatusCodes.Status429TooManyRequests, ErrorCodes.LimitExceeded,
+                $"more than {options.MaxConnectionsPerIpPerSecond} new connections per second from this address (setting max_connections_per_ip_per_second); retry with backoff").ConfigureAwait(false);
+            return;
+        }
         var native = context.WebSockets.WebSocketRequestedProtocols.Contains(ProtocolNames.SubprotocolV1, StringComparer.Ordinal);
         var accept = new WebSocketAcceptContext
         {
@@ -30,11 +46,18 @@ internal sealed class WebSocketEndpoint(Node node, ILogger<WebSocketEndpoint> lo
         };
         using var socket = await context.WebSockets.AcceptWebSocketAsync(accept).ConfigureAwait(false);
         var remote = FormatRemote(context);
-        var connection = node.Open(new WebSocketTransport(socket), native ? ConnectionKind.Native : ConnectionKind.Plain, remote);
+        // Plain clients pass their token in the URL (browsers cannot set headers on a WebSocket); native clients in connect.
+        var token = native ? null : (string?)context.Request.Query["token"];
+        var connection = node.Open(new WebSocketTransport(socket), native ? ConnectionKind.Native : ConnectionKind.Plain, remote,
+            string.IsNullOrEmpty(token) ? null : token);
         int? closeCode = null;
         string? closeReason = null;
         try
         {
+            if (!native && connection.State == ConnectionState.AwaitingConnect)
+            {
+                await node.AuthenticatePlainAsync(connection, string.IsNullOrEmpty(token) ? null : token, context.RequestAborted).ConfigureAwait(false);
+            }
             await ReceiveLoopAsync(socket, connection, context.RequestAborted).ConfigureAwait(false);
             closeCode = (int?)socket.CloseStatus;
             closeReason = socket.CloseStatusDescription;

@@ -64,10 +64,25 @@ internal sealed class EffectiveSettings
         {
             throw new ConfigException($"Config file '{path}' does not exist (flag --config).");
         }
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"Config file '{path}' cannot be read (flag --config): {ex.Message}");
+        }
+        // Editors on Windows save UTF-8 with a byte order mark, which JsonDocument does not skip on its own.
+        var json = bytes.AsMemory();
+        if (json.Span.StartsWith("\uFEFF"u8))
+        {
+            json = json[3..];
+        }
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         }
         catch (JsonException ex)
         {

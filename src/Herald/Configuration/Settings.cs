@@ -66,7 +66,7 @@ internal static class Settings
             UdpHost = values.Address("udp_host"),
             UdpPort = values.Int("udp_port", 0, 65535),
             UdpReceiveBufferBytes = (int)values.Size("udp_receive_buffer", min: 4096, max: int.MaxValue),
-            ApiKeys = values.List("api_keys"),
+            ApiKeys = [.. values.List("api_keys").Select(k => (Herald.Server.Api.ApiKey)k)],
             LogFile = string.IsNullOrWhiteSpace(logFile) ? null : logFile,
             LogLevel = values.Enum<LogLevel>("log_level"),
             ShutdownTimeout = values.Duration("shutdown_timeout", TimeSpan.Zero, TimeSpan.FromMinutes(10)),
@@ -92,7 +92,8 @@ internal static class Settings
             "h" => n * 3600,
             _ => null,
         };
-        if (seconds is null)
+        // TimeSpan.FromSeconds throws past TimeSpan.MaxValue; a huge value is a bad value, not a crash.
+        if (seconds is null || !double.IsFinite(seconds.Value) || seconds.Value >= TimeSpan.MaxValue.TotalSeconds)
         {
             return false;
         }

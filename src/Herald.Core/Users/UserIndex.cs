@@ -1,0 +1,72 @@
+using Herald.Core.Connections;
+
+namespace Herald.Core.Users;
+
+/// <summary>User id to that user's open connections on this node (every device). Thread-safe.</summary>
+internal sealed class UserIndex
+{
+    private readonly Dictionary<string, HashSet<Connection>> _byUser = new(StringComparer.Ordinal);
+    private readonly Lock _sync = new();
+
+    /// <summary>Adds <paramref name="connection"/> unless the user already has <paramref name="limit"/> connections (0: no limit).</summary>
+    public bool TryAdd(string user, Connection connection, int limit)
+    {
+        lock (_sync)
+        {
+            if (!_byUser.TryGetValue(user, out var set))
+            {
+                _byUser[user] = set = [];
+            }
+            if (limit > 0 && set.Count >= limit)
+            {
+                return false;
+            }
+            set.Add(connection);
+            return true;
+        }
+    }
+
+    public void Remove(string user, Connection connection)
+    {
+        lock (_sync)
+        {
+            if (_byUser.TryGetValue(user, out var set) && set.Remove(connection) && set.Count == 0)
+            {
+                _byUser.Remove(user);
+            }
+        }
+    }
+
+    /// <summary>Appends the connections of <paramref name="user"/> to <paramref name="into"/>.</summary>
+    public void CopyConnections(string user, List<Connection> into)
+    {
+        lock (_sync)
+        {
+            if (_byUser.TryGetValue(user, out var set))
+            {
+                into.AddRange(set);
+            }
+        }
+    }
+
+    /// <summary>Number of connections of <paramref name="user"/>.</summary>
+    public int CountOf(string user)
+    {
+        lock (_sync)
+        {
+            return _byUser.TryGetValue(user, out var set) ? set.Count : 0;
+        }
+    }
+
+    /// <summary>Users with at least one connection.</summary>
+    public int UserCount
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _byUser.Count;
+            }
+        }
+    }
+}
