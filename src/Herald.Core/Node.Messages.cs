@@ -317,7 +317,7 @@ public sealed partial class Node
                 $"permission denied for channel \"{channel}\": anonymous connections may not subscribe (namespace option anonymous_subscribe)");
             return;
         }
-        if (connection.ChannelCount >= Options.MaxChannelsPerConnection)
+        if (connection.ChannelCount >= Options.MaxChannelsPerConnection && !connection.HasChannel(channel))
         {
             SendError(connection, command.Id, ErrorCodes.LimitExceeded,
                 $"a connection may subscribe to at most {Options.MaxChannelsPerConnection} channels (setting max_channels_per_connection)");

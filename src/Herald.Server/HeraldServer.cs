@@ -25,6 +25,7 @@ public sealed class HeraldServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ILogger _logger;
     private volatile bool _ready;
+    private volatile bool _stopping;
     private Task? _shutdown;
 
     private HeraldServer(WebApplication app, HeraldServerOptions options)
@@ -98,8 +99,15 @@ public sealed class HeraldServer : IAsyncDisposable
         {
             ServerLog.WeakTokenSecret(server._logger);
         }
-        var udp = server.Udp.LocalEndPoint?.ToString() ?? "disabled";
-        ServerLog.Listening(server._logger, ServerInfo.Version, server.HttpEndPoint.ToString(), udp);
+        var udp = server.Udp.LocalEndPoint?.ToString();
+        if (udp is null)
+        {
+            ServerLog.ListeningWithoutUdp(server._logger, ServerInfo.Version, server.HttpEndPoint.ToString());
+        }
+        else
+        {
+            ServerLog.Listening(server._logger, ServerInfo.Version, server.HttpEndPoint.ToString(), udp);
+        }
         server._ready = true;
         return server;
     }
@@ -125,6 +133,7 @@ public sealed class HeraldServer : IAsyncDisposable
     private Task ShutdownConnectionsAsync()
     {
         _ready = false;
+        _stopping = true;
         ServerLog.ShuttingDown(_logger, Node.ConnectionCount);
         Udp.Dispose();
         return Node.ShutdownAsync(Options.ShutdownTimeout);
@@ -145,7 +154,7 @@ public sealed class HeraldServer : IAsyncDisposable
             context.Response.ContentType = "application/json";
             context.Response.StatusCode = _ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
             await context.Response.WriteAsync(System.Text.Json.JsonSerializer.Serialize(
-                new HealthReply(_ready ? "ok" : "starting", Node.ConnectionCount, ServerInfo.Version), ApiJsonContext.Relaxed.HealthReply)).ConfigureAwait(false);
+                new HealthReply(_ready ? "ok" : _stopping ? "stopping" : "starting", Node.ConnectionCount, ServerInfo.Version), ApiJsonContext.Relaxed.HealthReply)).ConfigureAwait(false);
         });
         _app.MapGet("/", () => Results.Text(
             $"Herald {ServerInfo.Version}: connect with WebSocket to this address; publish with POST /api/publish or a UDP datagram.\n"));

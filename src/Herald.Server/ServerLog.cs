@@ -31,4 +31,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(2009, LogLevel.Warning, "token_secret is shorter than 32 bytes: use a long random secret (e.g. openssl rand -hex 32)")]
     public static partial void WeakTokenSecret(ILogger logger);
+
+    [LoggerMessage(2010, LogLevel.Information, "Herald {Version} listening: WebSocket and HTTP on {HttpEndpoint}, UDP ingress disabled (setting udp_enabled)")]
+    public static partial void ListeningWithoutUdp(ILogger logger, string version, string httpEndpoint);
 }

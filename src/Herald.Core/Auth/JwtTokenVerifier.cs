@@ -86,13 +86,14 @@ public sealed class JwtTokenVerifier : ITokenVerifier
             return TokenResult.Refused(TokenFailure.Invalid, "malformed token: empty");
         }
         var result = await ValidateAsync(token, unknownKid: false, cancellation).ConfigureAwait(false);
-        if (!result.IsValid && result.Exception is SecurityTokenSignatureKeyNotFoundException && _jwks is not null)
+        var kid = KidOf(result);
+        if (!result.IsValid && result.Exception is SecurityTokenSignatureKeyNotFoundException && _jwks is not null && kid is not null)
         {
             result = await ValidateAsync(token, unknownKid: true, cancellation).ConfigureAwait(false); // keys may have rotated
         }
         if (!result.IsValid)
         {
-            return Refusal(result.Exception);
+            return Refusal(result.Exception, kid);
         }
         return ReadClaims((JsonWebToken)result.SecurityToken);
     }
@@ -144,15 +145,27 @@ public sealed class JwtTokenVerifier : ITokenVerifier
         return result;
     }
 
-    private static TokenResult Refusal(Exception? exception) => exception switch
+    /// <summary>The token's <c>kid</c> header, when the token could be read at all.</summary>
+    private string? KidOf(TokenValidationResult result)
+    {
+        if (result.SecurityToken is JsonWebToken jwt)
+        {
+            return string.IsNullOrEmpty(jwt.Kid) ? null : jwt.Kid;
+        }
+        return result.TokenOnFailedValidation is JsonWebToken failed && !string.IsNullOrEmpty(failed.Kid) ? failed.Kid : null;
+    }
+
+    private static TokenResult Refusal(Exception? exception, string? kid) => exception switch
     {
         SecurityTokenExpiredException expired => TokenResult.Refused(TokenFailure.Expired,
             $"token expired at {expired.Expires:yyyy-MM-ddTHH:mm:ssZ}: get a new token and connect again"),
         SecurityTokenNotYetValidException notYet => TokenResult.Refused(TokenFailure.Invalid, notYet.Message),
         SecurityTokenSignatureKeyNotFoundException notFound when notFound.Message.StartsWith("could not fetch", StringComparison.Ordinal) =>
             TokenResult.Refused(TokenFailure.Invalid, notFound.Message),
+        SecurityTokenSignatureKeyNotFoundException when kid is not null => TokenResult.Refused(TokenFailure.Invalid,
+            $"unknown kid \"{kid}\": no configured key has this key id"),
         SecurityTokenSignatureKeyNotFoundException => TokenResult.Refused(TokenFailure.Invalid,
-            "unknown kid: no configured key matches the token's key id"),
+            "bad signature: the token was not signed with the configured key"),
         SecurityTokenInvalidSignatureException => TokenResult.Refused(TokenFailure.Invalid,
             "bad signature: the token was not signed with the configured key"),
         SecurityTokenInvalidAudienceException => TokenResult.Refused(TokenFailure.Invalid, "wrong audience (aud claim)"),

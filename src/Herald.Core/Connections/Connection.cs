@@ -136,6 +136,14 @@ public sealed partial class Connection
         }
     }
 
+    internal bool HasChannel(string channel)
+    {
+        lock (_sync)
+        {
+            return _channels?.Contains(channel) ?? false;
+        }
+    }
+
     internal bool RemoveChannel(string channel)
     {
         lock (_sync)

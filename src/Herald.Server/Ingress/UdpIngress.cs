@@ -24,6 +24,7 @@ public sealed class UdpIngress : IHostedService, IDisposable
     private readonly IpAllowList _allow;
     private readonly DatagramSignature? _signature;
     private Socket? _socket;
+    private Timer? _dropReporter;
     private Thread? _thread;
     private volatile bool _stopping;
     private long _received;
@@ -86,6 +87,7 @@ public sealed class UdpIngress : IHostedService, IDisposable
             ServerLog.UdpBufferSmall(_logger, socket.ReceiveBufferSize, _options.UdpReceiveBufferBytes);
         }
         _socket = socket;
+        _dropReporter = new Timer(static s => ((UdpIngress)s!).ReportPendingDrops(), this, WarningInterval, WarningInterval);
         _thread = new Thread(ReceiveLoop) { IsBackground = true, Name = "herald-udp" };
         _thread.Start();
         return Task.CompletedTask;
@@ -102,6 +104,7 @@ public sealed class UdpIngress : IHostedService, IDisposable
     public void Dispose()
     {
         _stopping = true;
+        _dropReporter?.Dispose();
         _socket?.Dispose();
         if (_thread is not null && _thread != Thread.CurrentThread)
         {
@@ -189,14 +192,31 @@ public sealed class UdpIngress : IHostedService, IDisposable
         {
             _droppedSinceWarning++;
             _lastDropReason = reason;
-            var now = Stopwatch.GetTimestamp();
-            var elapsed = Stopwatch.GetElapsedTime(_lastWarningTimestamp, now);
-            if (_lastWarningTimestamp == 0 || elapsed >= WarningInterval)
+            if (_lastWarningTimestamp == 0 || Stopwatch.GetElapsedTime(_lastWarningTimestamp) >= WarningInterval)
             {
-                ServerLog.UdpDropped(_logger, _droppedSinceWarning, Math.Round(_lastWarningTimestamp == 0 ? 0 : elapsed.TotalSeconds, 1), Dropped, _lastDropReason);
-                _droppedSinceWarning = 0;
-                _lastWarningTimestamp = now;
+                WarnLocked();
             }
         }
+    }
+
+    /// <summary>At most one warning per interval: the first drop at once, later ones summed up by the timer.</summary>
+    private void ReportPendingDrops()
+    {
+        lock (_dropLock)
+        {
+            if (_droppedSinceWarning > 0 && Stopwatch.GetElapsedTime(_lastWarningTimestamp) >= WarningInterval)
+            {
+                WarnLocked();
+            }
+        }
+    }
+
+    private void WarnLocked()
+    {
+        var now = Stopwatch.GetTimestamp();
+        var seconds = _lastWarningTimestamp == 0 ? 0 : Math.Round(Stopwatch.GetElapsedTime(_lastWarningTimestamp, now).TotalSeconds, 1);
+        ServerLog.UdpDropped(_logger, _droppedSinceWarning, seconds, Dropped, _lastDropReason);
+        _droppedSinceWarning = 0;
+        _lastWarningTimestamp = now;
     }
 }
