@@ -4,13 +4,11 @@ namespace Herald.Core.Auth;
 
 /// <summary>
 /// Signing keys from a JWKS endpoint: fetched on first use, cached, refetched every refresh interval and when a token
-/// names a <c>kid</c> the cache does not know (at most once per <see cref="MinimumRefetchInterval"/>, so a flood of
-/// tokens with made-up kids cannot hammer the endpoint).
+/// names a <c>kid</c> the cache does not know (at most once per minimum refetch interval, so a flood of tokens with
+/// made-up kids cannot hammer the endpoint).
 /// </summary>
-internal sealed class JwksKeySource(Uri url, HttpClient http, TimeProvider time, TimeSpan refreshInterval)
+internal sealed class JwksKeySource(Uri url, HttpClient http, TimeProvider time, TimeSpan refreshInterval, TimeSpan minimumRefetchInterval)
 {
-    public static readonly TimeSpan MinimumRefetchInterval = TimeSpan.FromSeconds(5);
-
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IList<SecurityKey> _keys = [];
     private DateTimeOffset _fetchedAt = DateTimeOffset.MinValue;
@@ -21,7 +19,7 @@ internal sealed class JwksKeySource(Uri url, HttpClient http, TimeProvider time,
     {
         var now = time.GetUtcNow();
         var stale = now - _fetchedAt >= refreshInterval;
-        var mayRefetch = now - _fetchedAt >= MinimumRefetchInterval;
+        var mayRefetch = now - _fetchedAt >= minimumRefetchInterval;
         if (!stale && !(unknownKid && mayRefetch))
         {
             return (_keys, _lastError);

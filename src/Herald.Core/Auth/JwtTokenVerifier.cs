@@ -45,7 +45,7 @@ public sealed class JwtTokenVerifier : ITokenVerifier
         }
         if (options.JwksUrl is not null)
         {
-            _jwks = new JwksKeySource(options.JwksUrl, http ?? new HttpClient(), _time, options.JwksRefreshInterval);
+            _jwks = new JwksKeySource(options.JwksUrl, http ?? new HttpClient(), _time, options.JwksRefreshInterval, options.JwksMinimumRefetchInterval);
         }
     }
 
@@ -85,29 +85,40 @@ public sealed class JwtTokenVerifier : ITokenVerifier
         {
             return TokenResult.Refused(TokenFailure.Invalid, "malformed token: empty");
         }
-        var result = await ValidateAsync(token, unknownKid: false, cancellation).ConfigureAwait(false);
-        var kid = KidOf(result);
-        if (!result.IsValid && result.Exception is SecurityTokenSignatureKeyNotFoundException && _jwks is not null && kid is not null)
+        string? kid;
+        try
         {
-            result = await ValidateAsync(token, unknownKid: true, cancellation).ConfigureAwait(false); // keys may have rotated
+            kid = new JsonWebToken(token).Kid;
         }
+        catch (ArgumentException)
+        {
+            return TokenResult.Refused(TokenFailure.Invalid, "malformed token: not a signed JWT (header.payload.signature)");
+        }
+        var keys = new List<SecurityKey>(_staticKeys);
+        if (_jwks is not null)
+        {
+            var (jwksKeys, jwksError) = await _jwks.GetKeysAsync(unknownKid: false, cancellation).ConfigureAwait(false);
+            if (!string.IsNullOrEmpty(kid) && !jwksKeys.Any(k => k.KeyId == kid))
+            {
+                // A key id the cache does not know: the issuer may have rotated its keys.
+                (jwksKeys, jwksError) = await _jwks.GetKeysAsync(unknownKid: true, cancellation).ConfigureAwait(false);
+                if (_staticKeys.Count == 0 && !jwksKeys.Any(k => k.KeyId == kid))
+                {
+                    return TokenResult.Refused(TokenFailure.Invalid, jwksError ?? $"unknown kid \"{kid}\": no key in the JWKS has this key id");
+                }
+            }
+            keys.AddRange(jwksKeys);
+        }
+        var result = await ValidateAsync(token, keys).ConfigureAwait(false);
         if (!result.IsValid)
         {
-            return Refusal(result.Exception, kid);
+            return Refusal(result.Exception);
         }
         return ReadClaims((JsonWebToken)result.SecurityToken);
     }
 
-    private async Task<TokenValidationResult> ValidateAsync(string token, bool unknownKid, CancellationToken cancellation)
+    private async Task<TokenValidationResult> ValidateAsync(string token, List<SecurityKey> keys)
     {
-        var keys = new List<SecurityKey>(_staticKeys);
-        string? jwksError = null;
-        if (_jwks is not null)
-        {
-            var (jwksKeys, error) = await _jwks.GetKeysAsync(unknownKid, cancellation).ConfigureAwait(false);
-            keys.AddRange(jwksKeys);
-            jwksError = error;
-        }
         var parameters = new TokenValidationParameters
         {
             IssuerSigningKeys = keys,
@@ -137,33 +148,14 @@ public sealed class JwtTokenVerifier : ITokenVerifier
                 return true;
             },
         };
-        var result = await _handler.ValidateTokenAsync(token, parameters).ConfigureAwait(false);
-        if (!result.IsValid && result.Exception is SecurityTokenSignatureKeyNotFoundException && jwksError is not null)
-        {
-            result.Exception = new SecurityTokenSignatureKeyNotFoundException(jwksError);
-        }
-        return result;
+        return await _handler.ValidateTokenAsync(token, parameters).ConfigureAwait(false);
     }
 
-    /// <summary>The token's <c>kid</c> header, when the token could be read at all.</summary>
-    private string? KidOf(TokenValidationResult result)
-    {
-        if (result.SecurityToken is JsonWebToken jwt)
-        {
-            return string.IsNullOrEmpty(jwt.Kid) ? null : jwt.Kid;
-        }
-        return result.TokenOnFailedValidation is JsonWebToken failed && !string.IsNullOrEmpty(failed.Kid) ? failed.Kid : null;
-    }
-
-    private static TokenResult Refusal(Exception? exception, string? kid) => exception switch
+    private static TokenResult Refusal(Exception? exception) => exception switch
     {
         SecurityTokenExpiredException expired => TokenResult.Refused(TokenFailure.Expired,
             $"token expired at {expired.Expires:yyyy-MM-ddTHH:mm:ssZ}: get a new token and connect again"),
         SecurityTokenNotYetValidException notYet => TokenResult.Refused(TokenFailure.Invalid, notYet.Message),
-        SecurityTokenSignatureKeyNotFoundException notFound when notFound.Message.StartsWith("could not fetch", StringComparison.Ordinal) =>
-            TokenResult.Refused(TokenFailure.Invalid, notFound.Message),
-        SecurityTokenSignatureKeyNotFoundException when kid is not null => TokenResult.Refused(TokenFailure.Invalid,
-            $"unknown kid \"{kid}\": no configured key has this key id"),
         SecurityTokenSignatureKeyNotFoundException => TokenResult.Refused(TokenFailure.Invalid,
             "bad signature: the token was not signed with the configured key"),
         SecurityTokenInvalidSignatureException => TokenResult.Refused(TokenFailure.Invalid,

@@ -24,6 +24,9 @@ public sealed record TokenOptions
     /// <summary>How often cached JWKS keys are refetched even when every kid is known.</summary>
     public TimeSpan JwksRefreshInterval { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>Least time between two JWKS fetches caused by unknown key ids.</summary>
+    public TimeSpan JwksMinimumRefetchInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Whether any key source is configured.</summary>
     public bool Configured => !string.IsNullOrEmpty(Secret) || !string.IsNullOrEmpty(PublicKeyPem) || JwksUrl is not null;
 }

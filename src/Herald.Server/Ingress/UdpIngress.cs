@@ -46,7 +46,7 @@ public sealed class UdpIngress : IHostedService, IDisposable
     /// <summary>The bound endpoint, once started.</summary>
     public IPEndPoint? LocalEndPoint => _socket?.LocalEndPoint as IPEndPoint;
 
-    /// <summary>Datagrams received.</summary>
+    /// <summary>Datagrams received and handled (routed or dropped).</summary>
     public long Received => Interlocked.Read(ref _received);
 
     /// <summary>Datagrams dropped (too large, invalid, no target, source not allowed, unsigned or badly signed).</summary>
@@ -143,20 +143,26 @@ public sealed class UdpIngress : IHostedService, IDisposable
                 ServerLog.UdpLoopFailed(_logger, ex);
                 continue;
             }
-            Interlocked.Increment(ref _received);
-            if (!_allow.Contains(from))
-            {
-                Drop("source address not allowed (setting udp_allow)");
-                continue;
-            }
             try
             {
-                Handle(buffer.AsSpan(0, length));
+                if (!_allow.Contains(from))
+                {
+                    Drop("source address not allowed (setting udp_allow)");
+                }
+                else
+                {
+                    Handle(buffer.AsSpan(0, length));
+                }
             }
             catch (Exception ex)
             {
                 // Never let one datagram stop ingress for everybody.
                 ServerLog.UdpLoopFailed(_logger, ex);
+            }
+            finally
+            {
+                // Counted once handled, so "received" means routed or dropped by now.
+                Interlocked.Increment(ref _received);
             }
         }
     }
