@@ -14,7 +14,7 @@ dotnet build Herald.slnx -c "$configuration" -nologo -v quiet
 echo "== Running tests"
 status=0
 dotnet test Herald.slnx -c "$configuration" --no-build -nologo \
-  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || status=$?
+  --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" "$@" || status=$?
 
 # One summary line over every test project, in the plain form CI reads: "N passed, N failed".
 passed=0; failed=0; skipped=0

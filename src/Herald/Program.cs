@@ -6,7 +6,10 @@ using Herald.Server;
 
 namespace Herald;
 
-/// <summary>The <c>herald</c> command line: <c>serve</c> runs the server, <c>config</c> prints the effective settings.</summary>
+/// <summary>
+/// The <c>herald</c> command line: <c>serve</c> runs the server, <c>config</c> prints the effective settings,
+/// <c>token</c> mints and checks tokens.
+/// </summary>
 internal static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -19,7 +22,7 @@ internal static class Program
         serve.SetAction((parse, cancellation) => ServeAsync(settingOptions, parse));
         config.SetAction(parse => PrintConfig(settingOptions, parse));
 
-        var root = new RootCommand("Herald: a self-hosted real-time push server.") { serve, config };
+        var root = new RootCommand("Herald: a self-hosted real-time push server.") { serve, config, TokenCommand.Create(settingOptions) };
         var parsed = root.Parse(args);
         // The host handles SIGTERM/SIGINT itself (graceful shutdown); the parser must not exit the process early.
         var exit = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
@@ -97,25 +100,33 @@ internal static class Program
         foreach (var definition in Settings.All)
         {
             var entry = settings.Entries[definition.Key];
-            var value = definition.Secret ? Mask(settings.List(definition.Key)) : entry.Value;
+            var value = !definition.Secret ? entry.Value
+                : definition.List ? Mask(settings.ApiKeys(definition.Key).Count)
+                : entry.Value.Length == 0 ? "(none)" : "(set, hidden)";
             Console.WriteLine($"{definition.Key.PadRight(width)} = {value,-16} # {entry.Origin}");
         }
         return 0;
     }
 
-    private static string Mask(IReadOnlyList<string> secrets) =>
-        secrets.Count == 0 ? "(none)" : $"(set: {secrets.Count} key{(secrets.Count == 1 ? "" : "s")}, hidden)";
+    private static string Mask(int count) =>
+        count == 0 ? "(none)" : $"(set: {count} key{(count == 1 ? "" : "s")}, hidden)";
+
+    /// <summary>The process environment as a dictionary (the HERALD_* layer of the settings).</summary>
+    public static Dictionary<string, string> EnvironmentVariables()
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
+        {
+            environment[(string)variable.Key] = (string?)variable.Value ?? "";
+        }
+        return environment;
+    }
 
     private static bool TryLoad(SettingOptions settingOptions, ParseResult parse, out EffectiveSettings settings, out HeraldServerOptions options)
     {
         try
         {
-            var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
-            {
-                environment[(string)variable.Key] = (string?)variable.Value ?? "";
-            }
-            settings = EffectiveSettings.Load(parse.GetValue(settingOptions.Config), environment, settingOptions.Overrides(parse));
+            settings = EffectiveSettings.Load(parse.GetValue(settingOptions.Config), EnvironmentVariables(), settingOptions.Overrides(parse));
             options = Settings.ToOptions(settings);
             return true;
         }

@@ -15,6 +15,8 @@ internal sealed class SettingOptions
     private readonly Option<string[]> _apiKey = new("--api-key") { Description = "An API key for the HTTP API; repeat for several (setting api_keys)." };
     private readonly Option<string?> _logFile = new("--log-file") { Description = "Append logs to this file too (setting log_file)." };
     private readonly Option<string?> _logLevel = new("--log-level") { Description = "trace, debug, information, warning or error (setting log_level)." };
+    private readonly Option<string?> _tokenSecret = new("--token-secret") { Description = "Secret for HS256 tokens (setting token_secret)." };
+    private readonly Option<bool> _requireToken = new("--require-token") { Description = "Refuse connections without a valid token (setting require_token)." };
     private readonly Option<string[]> _set = new("--set") { Description = "Any setting as key=value, e.g. --set ping_interval=10s; repeatable." };
 
     public void AddTo(Command command)
@@ -27,6 +29,8 @@ internal sealed class SettingOptions
         command.Options.Add(_apiKey);
         command.Options.Add(_logFile);
         command.Options.Add(_logLevel);
+        command.Options.Add(_tokenSecret);
+        command.Options.Add(_requireToken);
         command.Options.Add(_set);
     }
 
@@ -54,6 +58,11 @@ internal sealed class SettingOptions
         }
         Add(result, "log_file", parse.GetValue(_logFile));
         Add(result, "log_level", parse.GetValue(_logLevel));
+        Add(result, "token_secret", parse.GetValue(_tokenSecret));
+        if (parse.GetValue(_requireToken))
+        {
+            result.Add(new("require_token", "true"));
+        }
         return result;
     }
 

@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Herald.Core.Auth;
+using Herald.Core.Channels;
+using Herald.Server.Api;
 
 namespace Herald.Configuration;
 
@@ -104,6 +107,8 @@ internal sealed class EffectiveSettings
                     JsonValueKind.String => property.Value.GetString()!,
                     JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => property.Value.GetRawText(),
                     JsonValueKind.Null => "",
+                    JsonValueKind.Array when definition.Json && property.Value.EnumerateArray().Any(e => e.ValueKind == JsonValueKind.Object) =>
+                        property.Value.GetRawText(),
                     JsonValueKind.Array when definition.List => string.Join(",", property.Value.EnumerateArray().Select(e =>
                         e.ValueKind == JsonValueKind.String ? e.GetString()! : throw new ConfigException($"Setting '{property.Name}' ({origin}) must be a list of strings."))),
                     _ => throw new ConfigException($"Setting '{property.Name}' ({origin}) must be {(definition.List ? "a list of strings" : "a string, number or boolean")}."),
@@ -119,6 +124,173 @@ internal sealed class EffectiveSettings
 
     public IReadOnlyList<string> List(string key) =>
         [.. _entries[key].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+
+    /// <summary>API keys: a comma-separated list (full access each) or a JSON array of strings and {name,key,scope} objects.</summary>
+    public IReadOnlyList<ApiKey> ApiKeys(string key)
+    {
+        var entry = _entries[key];
+        if (!entry.Value.TrimStart().StartsWith('['))
+        {
+            return [.. List(key).Select(k => (ApiKey)k)];
+        }
+        var keys = new List<ApiKey>();
+        using var document = ParseJson(key, entry);
+        var index = 0;
+        foreach (var element in document.RootElement.EnumerateArray())
+        {
+            index++;
+            if (element.ValueKind == JsonValueKind.String)
+            {
+                keys.Add(element.GetString()!);
+                continue;
+            }
+            var name = element.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : $"key{index}";
+            if (!element.TryGetProperty("key", out var k) || k.ValueKind != JsonValueKind.String || k.GetString()!.Length == 0)
+            {
+                throw new ConfigException($"Setting '{key}' (from {entry.Origin}): entry '{name}' needs \"key\", the secret string.");
+            }
+            var scopeText = element.TryGetProperty("scope", out var sc) && sc.ValueKind == JsonValueKind.String ? sc.GetString()! : "full";
+            if (!System.Enum.TryParse<ApiKeyScope>(scopeText, ignoreCase: true, out var scope) || int.TryParse(scopeText, out _))
+            {
+                throw new ConfigException($"Setting '{key}' (from {entry.Origin}): entry '{name}' has scope '{scopeText}'; expected publish or full.");
+            }
+            keys.Add(new ApiKey(name, k.GetString()!, scope));
+        }
+        return keys;
+    }
+
+    /// <summary>Namespaces from a JSON array of objects.</summary>
+    public IReadOnlyList<NamespaceOptions> Namespaces(string key)
+    {
+        var entry = _entries[key];
+        if (string.IsNullOrWhiteSpace(entry.Value))
+        {
+            return [];
+        }
+        using var document = ParseJson(key, entry);
+        var result = new List<NamespaceOptions>();
+        foreach (var element in document.RootElement.EnumerateArray())
+        {
+            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("name", out var nameElement) || nameElement.ValueKind != JsonValueKind.String)
+            {
+                throw new ConfigException($"Setting '{key}' (from {entry.Origin}): each namespace must be an object with a \"name\" string.");
+            }
+            var name = nameElement.GetString()!;
+            if (name.Contains(':', StringComparison.Ordinal) || result.Any(r => r.Name == name))
+            {
+                throw new ConfigException($"Setting '{key}' (from {entry.Origin}): namespace \"{name}\" contains ':' or is given twice.");
+            }
+            bool Flag(string property, bool fallback)
+            {
+                if (!element.TryGetProperty(property, out var value))
+                {
+                    return fallback;
+                }
+                return value.ValueKind switch
+                {
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    _ => throw new ConfigException($"Setting '{key}' (from {entry.Origin}): namespace \"{name}\" option '{property}' must be true or false."),
+                };
+            }
+            foreach (var property in element.EnumerateObject())
+            {
+                if (property.Name is not ("name" or "anonymous_subscribe" or "private" or "client_publish" or "user_limited"))
+                {
+                    throw new ConfigException($"Setting '{key}' (from {entry.Origin}): namespace \"{name}\" has unknown option '{property.Name}'; options are anonymous_subscribe, private, client_publish, user_limited.");
+                }
+            }
+            result.Add(new NamespaceOptions
+            {
+                Name = name,
+                AnonymousSubscribe = Flag("anonymous_subscribe", true),
+                Private = Flag("private", false),
+                ClientPublish = Flag("client_publish", name.Length == 0 && Bool("client_publish")),
+                UserLimited = Flag("user_limited", true),
+            });
+        }
+        return result;
+    }
+
+    /// <summary>A PEM public key given inline or as a path to a file; checked so a bad key stops the start.</summary>
+    public string? PublicKey(string key)
+    {
+        var entry = _entries[key];
+        var value = entry.Value.Trim();
+        if (value.Length == 0)
+        {
+            return null;
+        }
+        var pem = value;
+        if (!value.Contains("-----BEGIN", StringComparison.Ordinal))
+        {
+            if (!File.Exists(value))
+            {
+                throw new ConfigException($"Setting '{key}' (from {entry.Origin}): '{value}' is neither PEM text nor an existing file.");
+            }
+            pem = File.ReadAllText(value);
+        }
+        try
+        {
+            JwtTokenVerifier.ReadPublicKey(pem);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ConfigException($"Setting '{key}' (from {entry.Origin}): {ex.Message}.");
+        }
+        return pem;
+    }
+
+    /// <summary>An absolute http(s) URL, or null when empty.</summary>
+    public Uri? Url(string key)
+    {
+        var entry = _entries[key];
+        if (string.IsNullOrWhiteSpace(entry.Value))
+        {
+            return null;
+        }
+        if (Uri.TryCreate(entry.Value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+        {
+            return uri;
+        }
+        throw Invalid(key, entry, "an absolute http or https URL");
+    }
+
+    /// <summary>Addresses and CIDR ranges, each checked.</summary>
+    public IReadOnlyList<string> Cidrs(string key)
+    {
+        var entry = _entries[key];
+        var list = List(key);
+        foreach (var item in list)
+        {
+            var slash = item.IndexOf('/', StringComparison.Ordinal);
+            var address = slash < 0 ? item : item[..slash];
+            if (!IPAddress.TryParse(address, out var ip)
+                || (slash >= 0 && (!int.TryParse(item[(slash + 1)..], out var bits) || bits < 0 || bits > (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128))))
+            {
+                throw Invalid(key, entry, $"addresses or CIDR ranges such as 127.0.0.0/8, ::1 or 10.0.0.0/8 ('{item}' is neither)");
+            }
+        }
+        return list;
+    }
+
+    private static JsonDocument ParseJson(string key, Entry entry)
+    {
+        try
+        {
+            var document = JsonDocument.Parse(entry.Value);
+            if (document.RootElement.ValueKind != JsonValueKind.Array)
+            {
+                document.Dispose();
+                throw new ConfigException($"Setting '{key}' (from {entry.Origin}) must be a JSON array.");
+            }
+            return document;
+        }
+        catch (JsonException ex)
+        {
+            throw new ConfigException($"Setting '{key}' (from {entry.Origin}) is not valid JSON: {ex.Message}");
+        }
+    }
 
     public int Int(string key, int min, int max)
     {

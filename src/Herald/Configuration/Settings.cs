@@ -1,5 +1,6 @@
 using System.Globalization;
 using Herald.Core;
+using Herald.Core.Auth;
 using Herald.Server;
 using Microsoft.Extensions.Logging;
 
@@ -12,7 +13,8 @@ namespace Herald.Configuration;
 /// </summary>
 internal static class Settings
 {
-    public sealed record Definition(string Key, string Default, string Description, bool Secret = false, bool List = false)
+    /// <summary>One setting. <c>Json</c>: in the config file the value may be a JSON array of objects, kept as JSON text.</summary>
+    public sealed record Definition(string Key, string Default, string Description, bool Secret = false, bool List = false, bool Json = false)
     {
         public string EnvironmentVariable => "HERALD_" + Key.ToUpperInvariant();
     }
@@ -25,7 +27,7 @@ internal static class Settings
         new("udp_host", "127.0.0.1", "Address of UDP ingress (loopback: only this host can publish)."),
         new("udp_port", "6553", "Port of UDP ingress (0 picks a free one)."),
         new("udp_receive_buffer", "8MiB", "Kernel receive buffer of the UDP socket."),
-        new("api_keys", "", "API keys for the HTTP API, comma-separated in the environment; none: loopback callers only.", Secret: true, List: true),
+        new("api_keys", "", "API keys for the HTTP API: strings (full access) or {\"name\",\"key\",\"scope\":\"publish\"|\"full\"} objects in the config file, comma-separated in the environment; none: loopback callers only.", Secret: true, List: true, Json: true),
         new("log_file", "", "File to append logs to, besides the console (the seed's log_file)."),
         new("log_level", "information", "Lowest level logged: trace, debug, information, warning, error."),
         new("max_message_size", "64KiB", "Largest WebSocket message, UDP datagram or HTTP body."),
@@ -38,6 +40,20 @@ internal static class Settings
         new("client_publish", "false", "Whether native clients may publish to channels."),
         new("max_attributes", "32", "Most attributes per connection."),
         new("max_channels_per_connection", "128", "Most channels one connection may subscribe to."),
+        new("token_secret", "", "Shared secret for HS256/384/512 connection and subscription tokens.", Secret: true),
+        new("token_public_key", "", "RSA or EC public key (PEM text, or a path to a PEM file) for RS/PS/ES tokens."),
+        new("token_jwks_url", "", "JWKS endpoint for RS/PS/ES tokens; refetched hourly and on an unknown kid."),
+        new("token_issuer", "", "Required iss claim, when set."),
+        new("token_audience", "", "Required aud claim, when set."),
+        new("require_token", "false", "Refuse connections without a valid token (plain clients pass ?token=)."),
+        new("attributes_from", "client", "Where attributes come from: client (merged under the token's attrs) or token (only the attrs claim)."),
+        new("namespaces", "", "Channel namespaces: a JSON array of {\"name\",\"anonymous_subscribe\",\"private\",\"client_publish\",\"user_limited\"}.", List: true, Json: true),
+        new("allowed_origins", "", "Browser origins allowed to open WebSockets (https://app.example.com, https://*.example.com); empty: any.", List: true),
+        new("udp_allow", "127.0.0.0/8,::1", "Sources allowed to send UDP datagrams: addresses or CIDR ranges.", List: true),
+        new("udp_secret", "", "When set, UDP datagrams must be signed: first line sha256=<hex HMAC-SHA256 of the body>.", Secret: true),
+        new("max_connections_per_user", "0", "Most connections one user may hold (0: no limit)."),
+        new("max_connections_per_ip_per_second", "0", "New WebSocket connections per second from one address (0: no limit)."),
+        new("client_message_rate", "100", "Messages per second one client may send, bursts of twice that (0: no limit)."),
     ];
 
     public static Definition? Find(string key) => All.FirstOrDefault(d => d.Key == key);
@@ -56,6 +72,11 @@ internal static class Settings
             ClientPublish = values.Bool("client_publish"),
             MaxAttributes = values.Int("max_attributes", 0, 1024),
             MaxChannelsPerConnection = values.Int("max_channels_per_connection", 1, 100_000),
+            RequireToken = values.Bool("require_token"),
+            AttributesFrom = values.Enum<AttributeSource>("attributes_from"),
+            Namespaces = values.Namespaces("namespaces"),
+            MaxConnectionsPerUser = values.Int("max_connections_per_user", 0, 1_000_000),
+            ClientMessageRate = values.Int("client_message_rate", 0, 1_000_000),
         };
         var logFile = values.String("log_file");
         return new HeraldServerOptions
@@ -66,13 +87,27 @@ internal static class Settings
             UdpHost = values.Address("udp_host"),
             UdpPort = values.Int("udp_port", 0, 65535),
             UdpReceiveBufferBytes = (int)values.Size("udp_receive_buffer", min: 4096, max: int.MaxValue),
-            ApiKeys = [.. values.List("api_keys").Select(k => (Herald.Server.Api.ApiKey)k)],
+            ApiKeys = values.ApiKeys("api_keys"),
+            Token = new TokenOptions
+            {
+                Secret = NullIfEmpty(values.String("token_secret")),
+                PublicKeyPem = values.PublicKey("token_public_key"),
+                JwksUrl = values.Url("token_jwks_url"),
+                Issuer = NullIfEmpty(values.String("token_issuer")),
+                Audience = NullIfEmpty(values.String("token_audience")),
+            },
+            AllowedOrigins = values.List("allowed_origins"),
+            UdpAllow = values.Cidrs("udp_allow"),
+            UdpSecret = NullIfEmpty(values.String("udp_secret")),
+            MaxConnectionsPerIpPerSecond = values.Int("max_connections_per_ip_per_second", 0, 1_000_000),
             LogFile = string.IsNullOrWhiteSpace(logFile) ? null : logFile,
             LogLevel = values.Enum<LogLevel>("log_level"),
             ShutdownTimeout = values.Duration("shutdown_timeout", TimeSpan.Zero, TimeSpan.FromMinutes(10)),
             Node = node,
         };
     }
+
+    private static string? NullIfEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     /// <summary>Parses durations: <c>25s</c>, <c>500ms</c>, <c>2m</c>, <c>1h</c>, or a bare number of seconds.</summary>
     public static bool TryParseDuration(string text, out TimeSpan value)
