@@ -88,6 +88,11 @@ public sealed class HeraldServer : IAsyncDisposable
         {
             await app.StartAsync(cancellation).ConfigureAwait(false);
         }
+        catch (HeraldStartupException)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
         {
             await app.DisposeAsync().ConfigureAwait(false);
@@ -180,6 +185,8 @@ public sealed class HeraldServer : IAsyncDisposable
         // Framework chatter is not what a push server's operator wants to read.
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // A failed start is reported once, by Herald, with the setting to change; not also as a framework stack trace.
+        logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
         if (options.ConsoleLog)
         {
             logging.AddSimpleConsole(c =>

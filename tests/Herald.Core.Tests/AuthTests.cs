@@ -74,6 +74,37 @@ public sealed class AuthTests
         Assert.NotEqual(ConnectionState.Ready, connection.State);
     }
 
+    [Theory]
+    [InlineData("HS256")]
+    [InlineData("HS384")]
+    [InlineData("HS512")]
+    public void Hmac_tokens_of_every_size_are_accepted(string algorithm)
+    {
+        using var node = CreateNode();
+        var credentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(HmacKey.For(Secret), algorithm);
+        var token = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken("""{"sub":"42"}""", credentials);
+
+        var (connection, _, reply) = Connect(node, token);
+
+        Assert.True(reply.TryGetProperty("result", out _), reply.ToString());
+        Assert.Equal("42", connection.UserId);
+    }
+
+    [Fact]
+    public void Tokens_signed_with_a_short_secret_by_a_plain_hmac_verify_like_other_libraries_make_them()
+    {
+        // What a PHP or Node backend does by hand: base64url(header).base64url(payload), HMAC-SHA256 with the raw secret.
+        const string shortSecret = "short";
+        using var node = CreateNode(tokens: new TokenOptions { Secret = shortSecret });
+        static string B64(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var signingInput = B64("""{"alg":"HS256","typ":"JWT"}"""u8.ToArray()) + "." + B64("""{"sub":"php-user"}"""u8.ToArray());
+        var signature = System.Security.Cryptography.HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(shortSecret), System.Text.Encoding.ASCII.GetBytes(signingInput));
+
+        var (connection, _, _) = Connect(node, signingInput + "." + B64(signature));
+
+        Assert.Equal("php-user", connection.UserId);
+    }
+
     [Fact]
     public void Expired_tokens_are_refused_with_109_and_closed_with_4005()
     {

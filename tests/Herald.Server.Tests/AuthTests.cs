@@ -78,6 +78,8 @@ public sealed class AuthTests
         await Timeouts.Until(() => server.Node.ConnectionCountOf("42") == 1, "the plain client is authenticated");
         await server.SendUdpAsync("""{"where":{"school_id":"2"},"data":"hello 42"}""");
         Assert.Equal("hello 42", await good.ReceiveAsync());
+        Assert.DoesNotContain(server.Logs.Entries, e => e.Message.Contains(token, StringComparison.Ordinal) || e.Message.Contains(Secret, StringComparison.Ordinal));
+        Assert.Contains(server.Logs.WithEventId(1011), e => e.Message.Contains("malformed token", StringComparison.Ordinal));
         await good.DisposeAsync();
         await bad.DisposeAsync();
         await none.DisposeAsync();
