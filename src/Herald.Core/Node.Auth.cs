@@ -69,8 +69,19 @@ public sealed partial class Node
         _index.Set(connection, Merge(clientAttributes, claims?.Attributes));
         foreach (var channel in claims?.Channels ?? [])
         {
-            // Channels named in a token are trusted: no namespace permission check.
-            if (Channels.ChannelName.IsValid(channel, out _) && connection.AddChannel(channel))
+            // Channels named in a token are trusted (no permission check) but must be valid, in a configured
+            // namespace, and within the per-connection limit.
+            if (!Channels.ChannelName.IsValid(channel, out var invalid) || _policy.Resolve(channel, out invalid) is null)
+            {
+                NodeLog.TokenChannelSkipped(_logger, connection.Id, channel, invalid);
+                continue;
+            }
+            if (connection.ChannelCount >= Options.MaxChannelsPerConnection)
+            {
+                NodeLog.TokenChannelSkipped(_logger, connection.Id, channel, "max_channels_per_connection reached");
+                continue;
+            }
+            if (connection.AddChannel(channel))
             {
                 _channels.Add(channel, connection);
             }

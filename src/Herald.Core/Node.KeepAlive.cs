@@ -22,6 +22,7 @@ public sealed partial class Node
         }
         try
         {
+            _idempotency.Sweep();
             var now = NowTicks;
             var ping = Options.PingInterval.Ticks;
             var stale = (Options.PingInterval + Options.PongTimeout).Ticks;

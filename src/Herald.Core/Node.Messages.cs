@@ -3,6 +3,7 @@ using Herald.Core.Attributes;
 using Herald.Core.Auth;
 using Herald.Core.Channels;
 using Herald.Core.Connections;
+using Herald.Core.Engine;
 using Herald.Core.Routing;
 using Herald.Protocol;
 
@@ -127,17 +128,20 @@ public sealed partial class Node
                 HandleUnsubscribe(connection, command);
                 break;
             case ProtocolNames.Methods.Publish:
-                HandleClientPublish(connection, command);
+                await HandleClientPublishAsync(connection, command).ConfigureAwait(false);
                 break;
             case ProtocolNames.Methods.Attrs:
                 HandleAttrs(connection, command);
+                break;
+            case ProtocolNames.Methods.InboxAck:
+                await HandleInboxAckAsync(connection, command).ConfigureAwait(false);
                 break;
             case ProtocolNames.Methods.Ping:
                 Reply(connection, command.Id);
                 break;
             default:
                 SendError(connection, command.Id, ErrorCodes.UnknownMethod,
-                    $"unknown method \"{command.Method}\"; methods are connect, refresh, subscribe, unsubscribe, publish, attrs, ping, pong");
+                    $"unknown method \"{command.Method}\"; methods are connect, refresh, subscribe, unsubscribe, publish, attrs, inbox_ack, ping, pong");
                 break;
         }
     }
@@ -182,41 +186,120 @@ public sealed partial class Node
             Refuse(connection, TokenResult.Refused(TokenFailure.Invalid, missing));
             return;
         }
-        if (!TryAdmit(connection, claims, attributes, out var limitError))
+        if (!TryReadRecoveries(command.Params, out var recover, out var recoverError))
         {
-            SendError(connection, command.Id, ErrorCodes.LimitExceeded, limitError);
-            NodeLog.AuthRefused(_logger, connection.Id, connection.RemoteAddress, limitError);
-            connection.Disconnect(DisconnectCodes.ConnectionLimit, limitError);
+            SendError(connection, command.Id, ErrorCodes.BadRequest, recoverError);
             return;
         }
-        if (command.HasId)
+        // Channels from the token with history, and the user's inbox, are read under their gates so the reply and
+        // the live publications that follow it have no gap and no repeat.
+        var user = claims?.UserId ?? "";
+        var inboxOn = user.Length > 0 && InboxLimits.Enabled;
+        var historyChannels = (claims?.Channels ?? [])
+            .Select(c => (Channel: c, Ns: Channels.ChannelName.IsValid(c, out _) ? _policy.Resolve(c, out _) : null))
+            .Where(c => c.Ns is { History.Enabled: true })
+            .ToList();
+        var gates = historyChannels.Select(c => ("c:" + c.Channel, ChannelGate(c.Channel)));
+        if (inboxOn)
         {
-            connection.TrySend(ServerFrames.Result(command.Id, (connection, Options, ExpiresIn(connection)), static (w, s) =>
-            {
-                w.WriteString("client"u8, s.connection.Id);
-                w.WriteString("version"u8, ServerInfo.Version);
-                w.WriteNumber("ping"u8, (int)s.Options.PingInterval.TotalSeconds);
-                w.WriteNumber("pong"u8, (int)s.Options.PongTimeout.TotalSeconds);
-                if (s.connection.UserId.Length > 0)
-                {
-                    w.WriteString("user"u8, s.connection.UserId);
-                }
-                if (s.Item3 is { } expiresIn)
-                {
-                    w.WriteNumber("expires_in"u8, expiresIn);
-                }
-                var channels = s.connection.Channels;
-                if (channels.Length > 0)
-                {
-                    w.WriteStartArray("channels"u8);
-                    foreach (var c in channels)
-                    {
-                        w.WriteStringValue(c);
-                    }
-                    w.WriteEndArray();
-                }
-            }));
+            gates = gates.Append(("u:" + user, UserGate(user)));
         }
+        using (await AcquireAsync(gates).ConfigureAwait(false))
+        {
+            if (!TryAdmit(connection, claims, attributes, out var limitError))
+            {
+                SendError(connection, command.Id, ErrorCodes.LimitExceeded, limitError);
+                NodeLog.AuthRefused(_logger, connection.Id, connection.RemoteAddress, limitError);
+                connection.Disconnect(DisconnectCodes.ConnectionLimit, limitError);
+                return;
+            }
+            var subscriptions = new List<(string Channel, SubscriptionState? State)>();
+            InboxPage? inbox = null;
+            try
+            {
+                foreach (var channel in connection.Channels)
+                {
+                    var ns = historyChannels.FirstOrDefault(c => c.Channel == channel).Ns;
+                    subscriptions.Add((channel, ns is null ? null
+                        : await ReadSubscriptionStateAsync(channel, ns, recover?.GetValueOrDefault(channel)).ConfigureAwait(false)));
+                }
+                if (inboxOn)
+                {
+                    inbox = await _inbox.ReadAsync(user, null, Options.InboxSize).ConfigureAwait(false);
+                }
+            }
+            catch (StoreUnavailableException ex)
+            {
+                StoreFailed(ex);
+                SendError(connection, command.Id, ErrorCodes.StoreUnavailable, "history is unavailable, connect again later: " + ex.Message);
+                connection.Disconnect(DisconnectCodes.ForceReconnect, "storage unavailable");
+                return;
+            }
+            if (command.HasId)
+            {
+                connection.TrySend(ServerFrames.Result(command.Id, (connection, Options, ExpiresIn(connection), subscriptions, inbox), static (w, s) =>
+                {
+                    w.WriteString("client"u8, s.connection.Id);
+                    w.WriteString("version"u8, ServerInfo.Version);
+                    w.WriteNumber("ping"u8, (int)s.Options.PingInterval.TotalSeconds);
+                    w.WriteNumber("pong"u8, (int)s.Options.PongTimeout.TotalSeconds);
+                    if (s.connection.UserId.Length > 0)
+                    {
+                        w.WriteString("user"u8, s.connection.UserId);
+                    }
+                    if (s.Item3 is { } expiresIn)
+                    {
+                        w.WriteNumber("expires_in"u8, expiresIn);
+                    }
+                    if (s.subscriptions.Count > 0)
+                    {
+                        w.WriteStartObject("subs"u8);
+                        foreach (var (channel, state) in s.subscriptions)
+                        {
+                            w.WriteStartObject(channel);
+                            if (state is not null)
+                            {
+                                WriteSubscriptionState(w, state);
+                            }
+                            w.WriteEndObject();
+                        }
+                        w.WriteEndObject();
+                    }
+                    if (s.inbox is not null)
+                    {
+                        WriteInbox(w, s.inbox);
+                    }
+                }));
+            }
+        }
+    }
+
+    /// <summary>Reads connect's <c>since</c>: <c>{"channel":{"offset":N,"epoch":"E"},...}</c> for channels from the token.</summary>
+    private static bool TryReadRecoveries(ReadOnlyMemory<byte> parameters, out Dictionary<string, StreamPosition>? recover, out string error)
+    {
+        recover = null;
+        error = "";
+        if (!JsonObjectFields.TryGetRaw(parameters, "since"u8, out var raw, out var type) || type == JsonTokenType.Null)
+        {
+            return true;
+        }
+        error = "connect's \"since\" must map channels to {\"offset\":N,\"epoch\":\"E\"}";
+        if (type != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+        using var document = JsonDocument.Parse(raw);
+        recover = new Dictionary<string, StreamPosition>(StringComparer.Ordinal);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            if (!TryReadPosition(System.Text.Encoding.UTF8.GetBytes(property.Value.GetRawText()), out var position, out _) || position is null)
+            {
+                return false;
+            }
+            recover[property.Name] = position.Value;
+        }
+        error = "";
+        return true;
     }
 
     /// <summary>Seconds until the connection's token expires, or null when it does not.</summary>
@@ -287,6 +370,12 @@ public sealed partial class Node
                 $"permission denied for channel \"{channel}\": it is limited to the users after '#'");
             return;
         }
+        if (userAllowed is null && !ns.AnonymousSubscribe && connection.UserId.Length == 0)
+        {
+            SendError(connection, command.Id, ErrorCodes.PermissionDenied,
+                $"permission denied for channel \"{channel}\": anonymous connections may not subscribe (namespace option anonymous_subscribe)");
+            return;
+        }
         if (userAllowed is null && ns.Private)
         {
             JsonObjectFields.TryGetString(command.Params, "token"u8, out var token);
@@ -323,7 +412,50 @@ public sealed partial class Node
                 $"a connection may subscribe to at most {Options.MaxChannelsPerConnection} channels (setting max_channels_per_connection)");
             return;
         }
-        // Subscribing twice is harmless: the reply is the same and the connection stays subscribed once.
+        if (!TryReadSince(command.Params, out var since, out var sinceError))
+        {
+            SendError(connection, command.Id, ErrorCodes.BadRequest, sinceError);
+            return;
+        }
+        if (!ns.History.Enabled)
+        {
+            AddSubscription(connection, channel);
+            Reply(connection, command.Id);
+            return;
+        }
+        // Under the channel's gate no publish is stored or delivered: the reply (with what was missed) and then the
+        // live publications follow each other without a gap or a repeat.
+        var gate = ChannelGate(channel);
+        await gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            AddSubscription(connection, channel);
+            SubscriptionState state;
+            try
+            {
+                state = await ReadSubscriptionStateAsync(channel, ns, since).ConfigureAwait(false);
+            }
+            catch (StoreUnavailableException ex)
+            {
+                RemoveSubscription(connection, channel);
+                StoreFailed(ex);
+                SendError(connection, command.Id, ErrorCodes.StoreUnavailable, "history is unavailable, try again: " + ex.Message);
+                return;
+            }
+            if (command.HasId)
+            {
+                connection.TrySend(ServerFrames.Result(command.Id, state, static (w, s) => WriteSubscriptionState(w, s)));
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Subscribing twice is harmless: the connection stays subscribed once.</summary>
+    private void AddSubscription(Connection connection, string channel)
+    {
         if (connection.AddChannel(channel))
         {
             _channels.Add(channel, connection);
@@ -332,7 +464,14 @@ public sealed partial class Node
                 _channels.Remove(channel, connection); // closed meanwhile: do not leave it behind
             }
         }
-        Reply(connection, command.Id);
+    }
+
+    private void RemoveSubscription(Connection connection, string channel)
+    {
+        if (connection.RemoveChannel(channel))
+        {
+            _channels.Remove(channel, connection);
+        }
     }
 
     private void HandleUnsubscribe(Connection connection, ClientCommand command)
@@ -341,14 +480,11 @@ public sealed partial class Node
         {
             return;
         }
-        if (connection.RemoveChannel(channel))
-        {
-            _channels.Remove(channel, connection);
-        }
+        RemoveSubscription(connection, channel);
         Reply(connection, command.Id);
     }
 
-    private void HandleClientPublish(Connection connection, ClientCommand command)
+    private async ValueTask HandleClientPublishAsync(Connection connection, ClientCommand command)
     {
         if (!TryGetChannel(connection, command, out var channel))
         {
@@ -366,12 +502,23 @@ public sealed partial class Node
                 $"permission denied for channel \"{channel}\": clients may not publish here (setting client_publish, or the namespace's client_publish); publish from your backend over UDP or HTTP");
             return;
         }
+        // Publishing needs at least the right to subscribe: listed users for '#' channels, a subscription for
+        // private ones, a user where anonymous connections may not subscribe.
+        var userAllowed = ChannelPolicy.UserAllowed(ns, channel, connection.UserId);
+        if (userAllowed == false
+            || (userAllowed is null && ns.Private && !connection.HasChannel(channel))
+            || (!ns.AnonymousSubscribe && connection.UserId.Length == 0))
+        {
+            SendError(connection, command.Id, ErrorCodes.PermissionDenied,
+                $"permission denied for channel \"{channel}\": publishing needs the right to subscribe (a listed user, a subscription to a private channel, or a user where anonymous connections may not subscribe)");
+            return;
+        }
         if (!JsonObjectFields.TryGetRaw(command.Params, "data"u8, out var data, out var type))
         {
             SendError(connection, command.Id, ErrorCodes.BadRequest, "publish needs \"data\"");
             return;
         }
-        var result = Publish(new PublishRequest([channel], null, data.ToArray(), type == JsonTokenType.String));
+        var result = await PublishAsync(new PublishRequest([channel], null, data.ToArray(), type == JsonTokenType.String)).ConfigureAwait(false);
         if (!result.Succeeded)
         {
             SendError(connection, command.Id, result.ErrorCode, result.Error);

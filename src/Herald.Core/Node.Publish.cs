@@ -1,126 +1,211 @@
+using System.Collections.Concurrent;
+using Herald.Core.Attributes;
+using Herald.Core.Channels;
 using Herald.Core.Connections;
+using Herald.Core.Engine;
 using Herald.Core.Routing;
+using Herald.Protocol;
 
 namespace Herald.Core;
 
 public sealed partial class Node
 {
     [ThreadStatic] private static List<Connection>? t_recipients;
-    [ThreadStatic] private static HashSet<Connection>? t_plainSeen;
+
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _channelGates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _userGates = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Routes a publication to this node's connections. Each frame is encoded once and shared by all recipients;
-    /// a recipient whose send queue is full is disconnected instead of slowing the others. Native connections that
-    /// have not sent <c>connect</c> receive nothing.
+    /// Publishes: stores the publication in each target channel's history and each target user's inbox (when on),
+    /// then routes it to this node's connections. Per channel (and per user) store-then-deliver runs one publish at a
+    /// time, so live offsets arrive in order and recovery never misses or repeats one. Each frame is encoded once and
+    /// shared by all recipients; a recipient whose send queue is full is disconnected instead of slowing the others.
     /// </summary>
-    public PublishResult Publish(PublishRequest request)
+    public async ValueTask<PublishResult> PublishAsync(PublishRequest request, CancellationToken cancellation = default)
     {
-        foreach (var channel in request.Channels)
+        if (request.IdempotencyKey is { } key)
         {
-            if (_policy.Resolve(channel, out var error) is null)
+            return await _idempotency.RunOnceAsync(key, () => PublishOnceAsync(request, cancellation)).ConfigureAwait(false);
+        }
+        return await PublishOnceAsync(request, cancellation).ConfigureAwait(false);
+    }
+
+    private async Task<PublishResult> PublishOnceAsync(PublishRequest request, CancellationToken cancellation)
+    {
+        var namespaces = new NamespaceOptions[request.Channels.Length];
+        for (var i = 0; i < request.Channels.Length; i++)
+        {
+            if (_policy.Resolve(request.Channels[i], out var error) is not { } ns)
             {
-                return new PublishResult(0, Protocol.ErrorCodes.UnknownNamespace, error);
+                return new PublishResult(0, ErrorCodes.UnknownNamespace, error);
             }
+            namespaces[i] = ns;
         }
         var publication = new Publication(request);
-        var recipients = t_recipients ??= new List<Connection>(256);
+        // A plain client cannot tell channels apart, so it gets one copy per publish.
+        var plainSeen = request.Channels.Length + request.Users.Length > 1 ? new HashSet<Connection>() : null;
+        Dictionary<string, StreamPosition>? positions = null;
+        Dictionary<string, ulong>? inboxOffsets = null;
         var delivered = 0;
         try
         {
-            if (request.Channels.Length > 0 || request.Users.Length > 0)
+            for (var i = 0; i < request.Channels.Length; i++)
             {
-                // A plain client cannot tell channels apart, so it gets one copy per publish.
-                HashSet<Connection>? plainSeen = null;
-                if (request.Channels.Length + request.Users.Length > 1)
+                var channel = request.Channels[i];
+                var history = namespaces[i].History;
+                if (!history.Enabled)
                 {
-                    plainSeen = t_plainSeen ??= [];
-                    plainSeen.Clear();
+                    delivered += RouteToChannel(channel, 0, publication, request.Where, plainSeen);
+                    continue;
                 }
-                foreach (var channel in request.Channels)
+                var gate = ChannelGate(channel);
+                await gate.WaitAsync(cancellation).ConfigureAwait(false);
+                try
                 {
-                    recipients.Clear();
-                    _channels.CopySubscribers(channel, recipients);
-                    foreach (var connection in recipients)
-                    {
-                        if (connection.State != ConnectionState.Ready
-                            || (request.Where is not null && !connection.Attributes.Matches(request.Where)))
-                        {
-                            continue;
-                        }
-                        if (connection.Kind == ConnectionKind.Plain)
-                        {
-                            if (plainSeen is not null && !plainSeen.Add(connection))
-                            {
-                                continue;
-                            }
-                            delivered += connection.TrySend(publication.PlainFrame) ? 1 : 0;
-                        }
-                        else
-                        {
-                            delivered += connection.TrySend(publication.NativeFrame(channel)) ? 1 : 0;
-                        }
-                    }
+                    var position = await _history.AppendAsync(channel, request.Data, history, cancellation).ConfigureAwait(false);
+                    (positions ??= new(StringComparer.Ordinal))[channel] = position;
+                    delivered += RouteToChannel(channel, position.Offset, publication, request.Where, plainSeen);
                 }
-                // A user's connections get the publication once each, without a channel name (users are distinct and
-                // a connection has one user, so no connection is reached twice here).
-                foreach (var user in request.Users)
+                finally
                 {
-                    recipients.Clear();
-                    _users.CopyConnections(user, recipients);
-                    foreach (var connection in recipients)
-                    {
-                        if (connection.State != ConnectionState.Ready
-                            || (request.Where is not null && !connection.Attributes.Matches(request.Where)))
-                        {
-                            continue;
-                        }
-                        if (connection.Kind == ConnectionKind.Plain)
-                        {
-                            if (plainSeen is not null && !plainSeen.Add(connection))
-                            {
-                                continue;
-                            }
-                            delivered += connection.TrySend(publication.PlainFrame) ? 1 : 0;
-                        }
-                        else
-                        {
-                            delivered += connection.TrySend(publication.NativeFrame(null)) ? 1 : 0;
-                        }
-                    }
+                    gate.Release();
                 }
-                plainSeen?.Clear();
             }
-            else if (request.Where is not null)
+            foreach (var user in request.Users)
             {
-                recipients.Clear();
-                if (request.Where.MatchesAll)
+                if (!InboxLimits.Enabled)
                 {
-                    recipients.AddRange(_connections.All);
+                    delivered += RouteToUser(user, 0, publication, request.Where, plainSeen);
+                    continue;
                 }
-                else
+                var gate = UserGate(user);
+                await gate.WaitAsync(cancellation).ConfigureAwait(false);
+                try
                 {
-                    _index.Match(request.Where, recipients);
+                    var offset = await _inbox.AppendAsync(user, request.Data, InboxLimits, cancellation).ConfigureAwait(false);
+                    (inboxOffsets ??= new(StringComparer.Ordinal))[user] = offset;
+                    delivered += RouteToUser(user, offset, publication, request.Where, plainSeen);
                 }
-                foreach (var connection in recipients)
+                finally
                 {
-                    if (connection.State != ConnectionState.Ready)
-                    {
-                        continue;
-                    }
-                    var frame = connection.Kind == ConnectionKind.Plain ? publication.PlainFrame : publication.NativeFrame(null);
-                    delivered += connection.TrySend(frame) ? 1 : 0;
+                    gate.Release();
                 }
+            }
+            if (request.Channels.Length == 0 && request.Users.Length == 0 && request.Where is not null)
+            {
+                delivered += RouteWhere(request.Where, publication);
             }
         }
-        finally
+        catch (StoreUnavailableException ex)
         {
-            recipients.Clear();
-            if (recipients.Capacity > 64 * 1024)
-            {
-                t_recipients = null; // do not keep a huge list per thread after a rare giant fan-out
-            }
+            StoreFailed(ex);
+            Counters.Published(delivered);
+            return new PublishResult(delivered, ErrorCodes.StoreUnavailable,
+                "storage failed, the publish was not stored (live delivery goes on): " + ex.Message) { Positions = positions, InboxOffsets = inboxOffsets };
         }
+        StoreRecovered();
         Counters.Published(delivered);
-        return new PublishResult(delivered);
+        return new PublishResult(delivered) { Positions = positions, InboxOffsets = inboxOffsets };
+    }
+
+    internal SemaphoreSlim ChannelGate(string channel) => _channelGates.GetOrAdd(channel, static _ => new SemaphoreSlim(1, 1));
+
+    internal SemaphoreSlim UserGate(string user) => _userGates.GetOrAdd(user, static _ => new SemaphoreSlim(1, 1));
+
+    private RetentionLimits InboxLimits => new(Options.InboxSize, Options.InboxTtl);
+
+    private int RouteToChannel(string channel, ulong offset, Publication publication, WhereFilter? where, HashSet<Connection>? plainSeen)
+    {
+        var recipients = RentRecipients();
+        _channels.CopySubscribers(channel, recipients);
+        var delivered = 0;
+        foreach (var connection in recipients)
+        {
+            if (connection.State != ConnectionState.Ready || (where is not null && !connection.Attributes.Matches(where)))
+            {
+                continue;
+            }
+            if (connection.Kind == ConnectionKind.Plain)
+            {
+                if (plainSeen is null || plainSeen.Add(connection))
+                {
+                    delivered += connection.TrySend(publication.PlainFrame) ? 1 : 0;
+                }
+                continue;
+            }
+            delivered += connection.TrySend(publication.NativeFrame(channel, offset)) ? 1 : 0;
+        }
+        ReturnRecipients(recipients);
+        return delivered;
+    }
+
+    /// <summary>A user's connections get the publication once each (a connection has one user).</summary>
+    private int RouteToUser(string user, ulong inboxOffset, Publication publication, WhereFilter? where, HashSet<Connection>? plainSeen)
+    {
+        var recipients = RentRecipients();
+        _users.CopyConnections(user, recipients);
+        byte[]? inboxFrame = null;
+        var delivered = 0;
+        foreach (var connection in recipients)
+        {
+            if (connection.State != ConnectionState.Ready || (where is not null && !connection.Attributes.Matches(where)))
+            {
+                continue;
+            }
+            if (connection.Kind == ConnectionKind.Plain)
+            {
+                if (plainSeen is null || plainSeen.Add(connection))
+                {
+                    delivered += connection.TrySend(publication.PlainFrame) ? 1 : 0;
+                }
+                continue;
+            }
+            var frame = inboxOffset == 0 ? publication.NativeFrame(null) : inboxFrame ??= ServerFrames.InboxEntry(inboxOffset, publication.Data);
+            delivered += connection.TrySend(frame) ? 1 : 0;
+        }
+        ReturnRecipients(recipients);
+        return delivered;
+    }
+
+    private int RouteWhere(WhereFilter where, Publication publication)
+    {
+        var recipients = RentRecipients();
+        if (where.MatchesAll)
+        {
+            recipients.AddRange(_connections.All);
+        }
+        else
+        {
+            _index.Match(where, recipients);
+        }
+        var delivered = 0;
+        foreach (var connection in recipients)
+        {
+            if (connection.State != ConnectionState.Ready)
+            {
+                continue;
+            }
+            var frame = connection.Kind == ConnectionKind.Plain ? publication.PlainFrame : publication.NativeFrame(null);
+            delivered += connection.TrySend(frame) ? 1 : 0;
+        }
+        ReturnRecipients(recipients);
+        return delivered;
+    }
+
+    private static List<Connection> RentRecipients()
+    {
+        var list = t_recipients ?? new List<Connection>(256);
+        t_recipients = null; // taken: a nested use on this thread gets its own list
+        list.Clear();
+        return list;
+    }
+
+    private static void ReturnRecipients(List<Connection> list)
+    {
+        list.Clear();
+        if (list.Capacity <= 64 * 1024)
+        {
+            t_recipients = list; // keep small lists for the next publish on this thread, not a rare giant one
+        }
     }
 }

@@ -3,6 +3,8 @@ using Herald.Core.Attributes;
 using Herald.Core.Auth;
 using Herald.Core.Channels;
 using Herald.Core.Connections;
+using Herald.Core.Engine;
+using Herald.Core.Routing;
 using Herald.Core.Users;
 using Microsoft.Extensions.Logging;
 
@@ -11,7 +13,7 @@ namespace Herald.Core;
 /// <summary>
 /// The hub of one Herald process: it owns the connections, their channels and attributes, and routes publications
 /// to them. Transports call <see cref="Open"/>, the <c>On...</c> methods and <see cref="OnClosed"/>; ingress calls
-/// <see cref="Publish"/>. Every member is thread-safe.
+/// <see cref="PublishAsync"/>. Every member is thread-safe.
 /// </summary>
 public sealed partial class Node : IDisposable
 {
@@ -23,6 +25,10 @@ public sealed partial class Node : IDisposable
     private readonly UserIndex _users = new();
     private readonly ChannelPolicy _policy;
     private readonly ITokenVerifier? _verifier;
+    private readonly IHistoryStore _history;
+    private readonly IInboxStore _inbox;
+    private readonly IdempotencyCache _idempotency;
+    private volatile string? _storeError;
     private readonly string _idPrefix;
     private long _nextId;
     private volatile bool _shuttingDown;
@@ -31,13 +37,17 @@ public sealed partial class Node : IDisposable
     /// Creates a node; call <see cref="Dispose"/> to stop its keep-alive timer. Without a <paramref name="verifier"/>
     /// every token is refused as "not configured".
     /// </summary>
-    public Node(NodeOptions options, ILogger<Node> logger, TimeProvider? time = null, ITokenVerifier? verifier = null)
+    public Node(NodeOptions options, ILogger<Node> logger, TimeProvider? time = null, ITokenVerifier? verifier = null,
+        IHistoryStore? history = null, IInboxStore? inbox = null)
     {
         Options = options;
+        _history = history ?? new MemoryHistoryStore(time);
+        _inbox = inbox ?? new MemoryInboxStore(time);
         _policy = new ChannelPolicy(options);
         _verifier = verifier;
         _logger = logger;
         _time = time ?? TimeProvider.System;
+        _idempotency = new IdempotencyCache(options.IdempotencyWindow, _time);
         _idPrefix = Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6] + "-";
         StartedAt = _time.GetUtcNow();
         _keepAliveTimer = _time.CreateTimer(static s => ((Node)s!).KeepAliveTick(), this, KeepAliveTickInterval, KeepAliveTickInterval);
@@ -124,6 +134,27 @@ public sealed partial class Node : IDisposable
         Counters.ConnectionClosed();
         var seconds = (double)(NowTicks - connection.OpenedAtTicks) / TimeSpan.TicksPerSecond;
         NodeLog.ConnectionClosed(_logger, connection.Id, connection.RemoteAddress, closeCode ?? 1006, string.IsNullOrEmpty(closeReason) ? "" : " " + closeReason, Math.Round(seconds, 1));
+    }
+
+    /// <summary>The last storage error while it lasts (health reports it); null when storage works.</summary>
+    public string? StoreError => _storeError;
+
+    private void StoreFailed(Exception ex)
+    {
+        if (_storeError is null)
+        {
+            NodeLog.StoreFailed(_logger, ex.Message, ex);
+        }
+        _storeError = ex.Message;
+    }
+
+    private void StoreRecovered()
+    {
+        if (_storeError is not null)
+        {
+            _storeError = null;
+            NodeLog.StoreRecovered(_logger);
+        }
     }
 
     internal void OnSlowConsumer(Connection connection)

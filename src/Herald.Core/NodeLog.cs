@@ -38,4 +38,13 @@ internal static partial class NodeLog
 
     [LoggerMessage(1011, LogLevel.Information, "Connection {ConnectionId} from {RemoteAddress} refused: {Reason}")]
     public static partial void AuthRefused(ILogger logger, string connectionId, string remoteAddress, string reason);
+
+    [LoggerMessage(1012, LogLevel.Error, "Storage failed: {Reason}. Publishes answer 503 (error 114) until it works again; live delivery goes on")]
+    public static partial void StoreFailed(ILogger logger, string reason, Exception exception);
+
+    [LoggerMessage(1013, LogLevel.Information, "Storage works again")]
+    public static partial void StoreRecovered(ILogger logger);
+
+    [LoggerMessage(1014, LogLevel.Warning, "Connection {ConnectionId}: channel \"{Channel}\" from the token was not subscribed: {Reason}")]
+    public static partial void TokenChannelSkipped(ILogger logger, string connectionId, string channel, string reason);
 }

@@ -47,6 +47,21 @@ public sealed record NodeOptions
     /// <summary>Most connections one user may hold on this node (0: no limit).</summary>
     public int MaxConnectionsPerUser { get; init; }
 
+    /// <summary>History kept per channel of the default namespace (0: none).</summary>
+    public int HistorySize { get; init; } = 100;
+
+    /// <summary>How long the default namespace keeps history.</summary>
+    public TimeSpan HistoryTtl { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Entries kept per user inbox (0: no inbox; user publishes are then live only).</summary>
+    public int InboxSize { get; init; } = 1000;
+
+    /// <summary>How long inbox entries are kept.</summary>
+    public TimeSpan InboxTtl { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>How long a publish's idempotency_key is remembered.</summary>
+    public TimeSpan IdempotencyWindow { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Messages per second a client may send, sustained (0: no limit); bursts up to twice that.</summary>
     public int ClientMessageRate { get; init; } = 100;
 }

@@ -102,6 +102,7 @@ public static class ClientCommandParser
         if (reader.ValueTextEquals("connect"u8)) return ProtocolNames.Methods.Connect;
         if (reader.ValueTextEquals("attrs"u8)) return ProtocolNames.Methods.Attrs;
         if (reader.ValueTextEquals("refresh"u8)) return ProtocolNames.Methods.Refresh;
+        if (reader.ValueTextEquals("inbox_ack"u8)) return ProtocolNames.Methods.InboxAck;
         var name = reader.GetString() ?? "";
         return name.Length > 64 ? name[..64] + "..." : name;
     }

@@ -34,4 +34,6 @@ public static class ErrorCodes
     public const int InvalidAttributes = 112;
     /// <summary>The channel's namespace (the part before <c>:</c>) is not configured.</summary>
     public const int UnknownNamespace = 113;
+    /// <summary>History or inbox storage failed (disk full, database error); live delivery goes on. Retry later.</summary>
+    public const int StoreUnavailable = 114;
 }

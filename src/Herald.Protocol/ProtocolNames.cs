@@ -21,6 +21,8 @@ public static class ProtocolNames
         public const string Attrs = "attrs";
         /// <summary>Replaces the connection's token before it expires.</summary>
         public const string Refresh = "refresh";
+        /// <summary>Acknowledges the user's inbox up to an offset.</summary>
+        public const string InboxAck = "inbox_ack";
         /// <summary>Round trip check; the reply is an empty result.</summary>
         public const string Ping = "ping";
         /// <summary>Answer to the server's ping push; sent without an id.</summary>
@@ -32,6 +34,8 @@ public static class ProtocolNames
     {
         /// <summary>A publication: <c>{"push":"pub","channel":"...","data":...}</c>.</summary>
         public const string Publication = "pub";
+        /// <summary>An entry of the user's durable inbox: <c>{"push":"inbox","offset":N,"data":...}</c>.</summary>
+        public const string Inbox = "inbox";
         /// <summary>Keep-alive: the client answers with the <c>pong</c> method.</summary>
         public const string Ping = "ping";
         /// <summary>The server is about to close the connection: code, reason, reconnect.</summary>

@@ -41,9 +41,12 @@ public static class ServerFrames
         return bytes;
     }
 
-    /// <summary>A publication push. <paramref name="channel"/> is null for attribute-targeted publishes.</summary>
-    public static byte[] Publication(string? channel, ReadOnlyMemory<byte> data) =>
-        Write((channel, data), static (w, s) =>
+    /// <summary>
+    /// A publication push. <paramref name="channel"/> is null for attribute-targeted publishes; <paramref name="offset"/>
+    /// is 0 for channels without history.
+    /// </summary>
+    public static byte[] Publication(string? channel, ReadOnlyMemory<byte> data, ulong offset = 0) =>
+        Write((channel, data, offset), static (w, s) =>
         {
             w.WriteStartObject();
             w.WriteString("push"u8, ProtocolNames.Pushes.Publication);
@@ -51,6 +54,22 @@ public static class ServerFrames
             {
                 w.WriteString("channel"u8, s.channel);
             }
+            if (s.offset != 0)
+            {
+                w.WriteNumber("offset"u8, s.offset);
+            }
+            w.WritePropertyName("data"u8);
+            w.WriteRawValue(s.data.Span, skipInputValidation: true);
+            w.WriteEndObject();
+        });
+
+    /// <summary>An entry of the user's inbox: <c>{"push":"inbox","offset":N,"data":...}</c>.</summary>
+    public static byte[] InboxEntry(ulong offset, ReadOnlyMemory<byte> data) =>
+        Write((offset, data), static (w, s) =>
+        {
+            w.WriteStartObject();
+            w.WriteString("push"u8, ProtocolNames.Pushes.Inbox);
+            w.WriteNumber("offset"u8, s.offset);
             w.WritePropertyName("data"u8);
             w.WriteRawValue(s.data.Span, skipInputValidation: true);
             w.WriteEndObject();

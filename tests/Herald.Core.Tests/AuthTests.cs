@@ -214,8 +214,10 @@ public sealed class AuthTests
         node.Publish("""{"channel":"orders","data":1}""");
 
         Assert.Equal(["orders", "user#42"], connection.Channels.Order());
-        Assert.Equal(2, reply.GetProperty("result").GetProperty("channels").GetArrayLength());
-        Assert.Equal("""{"push":"pub","channel":"orders","data":1}""", transport.Texts.Last());
+        var subs = reply.GetProperty("result").GetProperty("subs");
+        Assert.Equal(0UL, subs.GetProperty("orders").GetProperty("offset").GetUInt64());
+        Assert.True(subs.TryGetProperty("user#42", out _));
+        Assert.Equal("""{"push":"pub","channel":"orders","offset":1,"data":1}""", transport.Texts.Last());
     }
 
     [Fact]
@@ -232,10 +234,11 @@ public sealed class AuthTests
 
         Assert.Equal(2, single.Recipients);
         Assert.Equal(2, many.Recipients);
-        Assert.Equal("""{"push":"pub","data":"for 42"}""", phone.Texts.Last());
-        Assert.Equal("""{"push":"pub","data":"for 42"}""", laptop.Texts.Last());
-        Assert.Equal("""{"push":"pub","data":"for 43 and 44"}""", other.Texts.Last());
-        Assert.Equal("""{"push":"pub","data":"for 43 and 44"}""", third.Texts.Last());
+        Assert.Equal("""{"push":"inbox","offset":1,"data":"for 42"}""", phone.Texts.Last());
+        Assert.Equal("""{"push":"inbox","offset":1,"data":"for 42"}""", laptop.Texts.Last());
+        Assert.Equal("""{"push":"inbox","offset":1,"data":"for 43 and 44"}""", other.Texts.Last());
+        Assert.Equal("""{"push":"inbox","offset":1,"data":"for 43 and 44"}""", third.Texts.Last());
+        Assert.Equal(1UL, single.InboxOffsets!["42"]);
     }
 
     [Fact]

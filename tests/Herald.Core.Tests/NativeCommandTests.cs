@@ -97,7 +97,7 @@ public sealed class NativeCommandTests
         node.Send(publisher, """{"id":7,"method":"publish","params":{"channel":"chat","data":{"text":"hi"}}}""");
 
         Assert.Equal("""{"id":7,"result":{"recipients":1}}""", tp.Texts.Last());
-        Assert.Equal("""{"push":"pub","channel":"chat","data":{"text":"hi"}}""", ts.Texts.Last());
+        Assert.Equal("""{"push":"pub","channel":"chat","offset":1,"data":{"text":"hi"}}""", ts.Texts.Last());
     }
 
     [Fact]

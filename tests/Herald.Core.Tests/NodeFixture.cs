@@ -36,4 +36,7 @@ internal static class NodeFixture
         Assert.True(PublishRequestParser.TryParse(Encoding.UTF8.GetBytes(json), out var request, out _, out var error), error);
         return node.Publish(request);
     }
+
+    /// <summary>Publishes and waits (the memory stores complete at once).</summary>
+    public static PublishResult Publish(this Node node, PublishRequest request) => node.PublishAsync(request).AsTask().GetAwaiter().GetResult();
 }

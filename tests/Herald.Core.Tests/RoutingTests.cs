@@ -108,7 +108,7 @@ public sealed class RoutingTests
         var result = node.Publish("""{"channel":"orders","data":{"id":1}}""");
 
         Assert.Equal(1, result.Recipients);
-        Assert.Equal("""{"push":"pub","channel":"orders","data":{"id":1}}""", transport.Texts.Last());
+        Assert.Equal("""{"push":"pub","channel":"orders","offset":1,"data":{"id":1}}""", transport.Texts.Last());
         Assert.DoesNotContain(other.Texts, t => t.Contains("\"pub\"", StringComparison.Ordinal));
     }
 
@@ -141,8 +141,8 @@ public sealed class RoutingTests
         var result = node.Publish("""{"channels":["x","y","z"],"data":5}""");
 
         Assert.Equal(2, result.Recipients);
-        Assert.Contains("""{"push":"pub","channel":"x","data":5}""", ta.Texts);
-        Assert.Contains("""{"push":"pub","channel":"y","data":5}""", ta.Texts);
+        Assert.Contains("""{"push":"pub","channel":"x","offset":1,"data":5}""", ta.Texts);
+        Assert.Contains("""{"push":"pub","channel":"y","offset":1,"data":5}""", ta.Texts);
     }
 
     [Fact]

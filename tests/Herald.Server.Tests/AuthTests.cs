@@ -128,11 +128,14 @@ public sealed class AuthTests
         await Timeouts.Until(() => server.Node.ConnectionCountOf("42") == 2 && server.Node.ConnectionCountOf("43") == 1, "all authenticated");
 
         await server.SendUdpAsync("""{"user":"42","data":{"approve":1}}""");
-        Assert.Equal("""{"push":"pub","data":{"approve":1}}""", await phone.ReceiveAsync());
+        Assert.Equal("""{"push":"inbox","offset":1,"data":{"approve":1}}""", await phone.ReceiveAsync());
         Assert.Equal("""{"approve":1}""", await browser.ReceiveAsync());
         var response = await server.PostApiAsync("publish", """{"users":["42","43"],"data":{"approve":2}}""");
 
-        Assert.Equal(3, (await TestServer.JsonAsync(response)).GetProperty("recipients").GetInt32());
+        var reply = await TestServer.JsonAsync(response);
+        Assert.Equal(3, reply.GetProperty("recipients").GetInt32());
+        Assert.Equal(2UL, reply.GetProperty("inbox").GetProperty("42").GetUInt64());
+        Assert.Equal("""{"push":"inbox","offset":2,"data":{"approve":2}}""", await phone.ReceiveAsync());
         Assert.Equal("""{"approve":2}""", await browser.ReceiveAsync());
         Assert.Equal("""{"approve":2}""", await other.ReceiveAsync());
         await browser.DisposeAsync();

@@ -12,7 +12,9 @@ internal sealed class ChannelPolicy
         {
             _namespaces[ns.Name] = ns;
         }
-        _default = _namespaces.TryGetValue("", out var configured) ? configured : new NamespaceOptions { ClientPublish = options.ClientPublish };
+        _default = _namespaces.TryGetValue("", out var configured)
+            ? configured
+            : new NamespaceOptions { ClientPublish = options.ClientPublish, HistorySize = options.HistorySize, HistoryTtl = options.HistoryTtl };
     }
 
     /// <summary>The options for <paramref name="channel"/>, or null with an error naming the unknown namespace.</summary>

@@ -22,4 +22,13 @@ public sealed record NamespaceOptions
     /// Whether <c>#</c> limits a channel to users: <c>orders#42</c> only user 42 may subscribe, <c>chat#1,2</c> users 1 and 2.
     /// </summary>
     public bool UserLimited { get; init; } = true;
+
+    /// <summary>Publications each channel keeps for history and recovery (0: no history).</summary>
+    public int HistorySize { get; init; } = 100;
+
+    /// <summary>How long publications stay in history.</summary>
+    public TimeSpan HistoryTtl { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>The retention of this namespace's channels.</summary>
+    public Engine.RetentionLimits History => new(HistorySize, HistoryTtl);
 }

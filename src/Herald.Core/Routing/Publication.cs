@@ -13,22 +13,27 @@ internal sealed class Publication(PublishRequest request)
     private byte[]? _plain;
     private byte[]? _nativeNoChannel;
     private string? _lastChannel;
+    private ulong _lastOffset;
     private byte[]? _lastNative;
+
+    /// <summary>The publication's data as raw JSON.</summary>
+    public byte[] Data => request.Data;
 
     /// <summary>What plain clients receive: the string itself when data is a JSON string, else the JSON text.</summary>
     public byte[] PlainFrame => _plain ??= request.DataIsString ? Unquote(request.Data) : request.Data;
 
-    /// <summary>The native publication push for <paramref name="channel"/> (null: attribute-targeted).</summary>
-    public byte[] NativeFrame(string? channel)
+    /// <summary>The native publication push for <paramref name="channel"/> (null: attribute-targeted) at <paramref name="offset"/>.</summary>
+    public byte[] NativeFrame(string? channel, ulong offset = 0)
     {
         if (channel is null)
         {
             return _nativeNoChannel ??= ServerFrames.Publication(null, request.Data);
         }
-        if (!ReferenceEquals(channel, _lastChannel))
+        if (!ReferenceEquals(channel, _lastChannel) || offset != _lastOffset)
         {
-            _lastNative = ServerFrames.Publication(channel, request.Data);
+            _lastNative = ServerFrames.Publication(channel, request.Data, offset);
             _lastChannel = channel;
+            _lastOffset = offset;
         }
         return _lastNative!;
     }

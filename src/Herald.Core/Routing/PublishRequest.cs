@@ -10,8 +10,9 @@ namespace Herald.Core.Routing;
 public sealed class PublishRequest
 {
     /// <summary>Creates a request; <paramref name="data"/> is raw JSON owned by the request.</summary>
-    public PublishRequest(string[] channels, WhereFilter? where, byte[] data, bool dataIsString, string[]? users = null)
+    public PublishRequest(string[] channels, WhereFilter? where, byte[] data, bool dataIsString, string[]? users = null, string? idempotencyKey = null)
     {
+        IdempotencyKey = idempotencyKey;
         Channels = channels;
         Users = users ?? [];
         Where = where;
@@ -24,6 +25,9 @@ public sealed class PublishRequest
 
     /// <summary>Target users (every connection of each), distinct; empty when none.</summary>
     public string[] Users { get; }
+
+    /// <summary>A key that makes retries safe: a repeat within the window is acknowledged again but stored and delivered once.</summary>
+    public string? IdempotencyKey { get; }
 
     /// <summary>The attribute filter, or null when there is none.</summary>
     public WhereFilter? Where { get; }

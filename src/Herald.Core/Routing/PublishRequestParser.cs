@@ -21,6 +21,7 @@ public static class PublishRequestParser
         string? channel = null;
         List<string>? channels = null;
         List<string>? users = null;
+        string? idempotencyKey = null;
         WhereFilter? where = null;
         byte[]? data = null;
         var dataIsString = false;
@@ -67,6 +68,19 @@ public static class PublishRequestParser
                         }
                         channels.Add(reader.GetString()!);
                     }
+                }
+                else if (reader.ValueTextEquals("idempotency_key"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Null)
+                    {
+                        continue;
+                    }
+                    if (reader.TokenType != JsonTokenType.String || reader.ValueSpan.Length is 0 or > 256)
+                    {
+                        return Fail(out errorCode, out error, ErrorCodes.BadRequest, "\"idempotency_key\" must be a string of 1 to 256 characters");
+                    }
+                    idempotencyKey = reader.GetString();
                 }
                 else if (reader.ValueTextEquals("user"u8))
                 {
@@ -166,11 +180,12 @@ public static class PublishRequestParser
                 return Fail(out errorCode, out error, ErrorCodes.InvalidChannel, channelError);
             }
         }
-        string[] userTargets = users is null ? [] : [.. users.Where(u => u.Length > 0).Distinct(StringComparer.Ordinal)];
-        if (users is not null && userTargets.Length == 0 && targets.Count == 0 && where is null)
+        // An empty user id is refused, never ignored: dropping it would turn {"user":"","where":{}} into a broadcast.
+        if (users is not null && users.Any(u => u.Length == 0))
         {
             return Fail(out errorCode, out error, ErrorCodes.BadRequest, "user ids must not be empty");
         }
+        string[] userTargets = users is null ? [] : [.. users.Distinct(StringComparer.Ordinal)];
         if (userTargets.Length > MaxChannels)
         {
             return Fail(out errorCode, out error, ErrorCodes.LimitExceeded, $"a publish may name at most {MaxChannels} users");
@@ -184,7 +199,7 @@ public static class PublishRequestParser
         {
             return Fail(out errorCode, out error, ErrorCodes.BadRequest, "the publish has no \"data\"");
         }
-        request = new PublishRequest([.. targets], where, data, dataIsString, userTargets);
+        request = new PublishRequest([.. targets], where, data, dataIsString, userTargets, idempotencyKey);
         errorCode = 0;
         error = "";
         return true;

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Text.Json;
 using Herald.Core;
 using Herald.Core.Routing;
+using Herald.Core.Engine;
 using Herald.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -11,9 +12,10 @@ namespace Herald.Server.Api;
 
 /// <summary>
 /// The HTTP API: <c>POST /api/&lt;method&gt;</c> with a JSON body, JSON replies, errors as
-/// <c>{"error":{"code":N,"message":"..."}}</c>. Methods: <c>publish</c>, <c>info</c>.
+/// <c>{"error":{"code":N,"message":"..."}}</c>. Methods: <c>publish</c>, <c>history</c>, <c>history_remove</c>,
+/// <c>inbox</c>, <c>inbox_ack</c>, <c>inbox_delete</c>, <c>info</c>.
 /// </summary>
-internal sealed class HttpApi(Node node, ApiKeyCheck keys, ILogger<HttpApi> logger)
+internal sealed partial class HttpApi(Node node, ApiKeyCheck keys, ILogger<HttpApi> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -25,10 +27,10 @@ internal sealed class HttpApi(Node node, ApiKeyCheck keys, ILogger<HttpApi> logg
                 $"use POST /api/{method} with a JSON body").ConfigureAwait(false);
             return;
         }
-        if (method is not ("publish" or "info"))
+        if (!Methods.Contains(method))
         {
             await RefuseAsync(context, method, StatusCodes.Status404NotFound, ErrorCodes.UnknownMethod,
-                $"unknown API method \"{method}\"; methods are: publish, info").ConfigureAwait(false);
+                $"unknown API method \"{method}\"; methods are: {string.Join(", ", Methods)}").ConfigureAwait(false);
             return;
         }
         if (!keys.IsAllowed(context, method, out var refusal, out var forbidden))
@@ -61,7 +63,17 @@ internal sealed class HttpApi(Node node, ApiKeyCheck keys, ILogger<HttpApi> logg
         }
         try
         {
-            await (method == "info" ? InfoAsync(context) : PublishAsync(context, body.Value.Span)).ConfigureAwait(false);
+            await (method switch
+            {
+                "publish" => PublishAsync(context, body.Value.Span),
+                "info" => InfoAsync(context),
+                _ => StorageMethodAsync(context, method, body.Value.Span.ToArray()),
+            }).ConfigureAwait(false);
+        }
+        catch (NodeRequestException ex)
+        {
+            await RefuseAsync(context, method, ex.Code == ErrorCodes.StoreUnavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status400BadRequest,
+                ex.Code, ex.Message).ConfigureAwait(false);
         }
         finally
         {
@@ -69,19 +81,61 @@ internal sealed class HttpApi(Node node, ApiKeyCheck keys, ILogger<HttpApi> logg
         }
     }
 
+    private static readonly string[] Methods = ["publish", "history", "history_remove", "inbox", "inbox_ack", "inbox_delete", "info"];
+
     private Task PublishAsync(HttpContext context, ReadOnlySpan<byte> body)
     {
         if (!PublishRequestParser.TryParse(body, out var request, out var code, out var error))
         {
             return RefuseAsync(context, "publish", StatusCodes.Status400BadRequest, code, error);
         }
-        var result = node.Publish(request);
+        return PublishParsedAsync(context, request);
+    }
+
+    private async Task PublishParsedAsync(HttpContext context, PublishRequest request)
+    {
+        var result = await node.PublishAsync(request, context.RequestAborted).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            return RefuseAsync(context, "publish", StatusCodes.Status400BadRequest, result.ErrorCode, result.Error);
+            var status = result.ErrorCode == ErrorCodes.StoreUnavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status400BadRequest;
+            await RefuseAsync(context, "publish", status, result.ErrorCode, result.Error).ConfigureAwait(false);
+            return;
         }
-        context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(JsonSerializer.Serialize(new PublishReply(result.Recipients), ApiJsonContext.Relaxed.PublishReply));
+        await WriteJsonAsync(context, result, static (w, r) =>
+        {
+            w.WriteNumber("recipients"u8, r.Recipients);
+            if (r.Duplicate)
+            {
+                w.WriteBoolean("duplicate"u8, true);
+            }
+            if (r.Positions is { Count: 1 } single)
+            {
+                var (_, position) = single.First();
+                w.WriteNumber("offset"u8, position.Offset);
+                w.WriteString("epoch"u8, position.Epoch);
+            }
+            else if (r.Positions is { Count: > 1 } positions)
+            {
+                w.WriteStartObject("channels"u8);
+                foreach (var (channel, position) in positions)
+                {
+                    w.WriteStartObject(channel);
+                    w.WriteNumber("offset"u8, position.Offset);
+                    w.WriteString("epoch"u8, position.Epoch);
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+            }
+            if (r.InboxOffsets is { Count: > 0 } inbox)
+            {
+                w.WriteStartObject("inbox"u8);
+                foreach (var (user, offset) in inbox)
+                {
+                    w.WriteNumber(user, offset);
+                }
+                w.WriteEndObject();
+            }
+        }).ConfigureAwait(false);
     }
 
     private Task InfoAsync(HttpContext context)

@@ -184,10 +184,34 @@ public sealed class UdpIngress : IHostedService, IDisposable
             Drop(error);
             return;
         }
-        var result = _node.Publish(request);
-        if (!result.Succeeded)
+        // Per channel the node stores and delivers in arrival order; the loop goes on to the next datagram at once.
+        var publish = _node.PublishAsync(request);
+        if (publish.IsCompletedSuccessfully)
         {
-            Drop(result.Error);
+            if (!publish.Result.Succeeded)
+            {
+                Drop(publish.Result.Error);
+            }
+        }
+        else
+        {
+            _ = ObserveAsync(publish);
+        }
+    }
+
+    private async Task ObserveAsync(ValueTask<PublishResult> publish)
+    {
+        try
+        {
+            var result = await publish.ConfigureAwait(false);
+            if (!result.Succeeded)
+            {
+                Drop(result.Error);
+            }
+        }
+        catch (Exception ex)
+        {
+            ServerLog.UdpLoopFailed(_logger, ex);
         }
     }
 

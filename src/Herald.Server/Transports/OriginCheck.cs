@@ -28,9 +28,10 @@ internal sealed class OriginCheck(IReadOnlyList<string> allowed)
                 var suffix = entry[(star + 4)..].TrimEnd('/'); // ".example.com"
                 if (origin.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
                     && origin.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)
-                    && origin.Length > scheme.Length + suffix.Length)
+                    && origin.Length > scheme.Length + suffix.Length
+                    && !origin.AsSpan(scheme.Length, origin.Length - scheme.Length - suffix.Length).Contains('.'))
                 {
-                    return true;
+                    return true; // exactly one label in place of the '*'
                 }
             }
         }
