@@ -56,6 +56,9 @@ public sealed record HeraldServerOptions
     /// <summary>How long a graceful shutdown waits for clients to close.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Folder of the embedded database for history and inboxes; null keeps them in memory (<c>--memory</c>).</summary>
+    public string? DataDirectory { get; init; }
+
     /// <summary>Settings of the node (limits, keep-alive, queues).</summary>
     public NodeOptions Node { get; init; } = new();
 }

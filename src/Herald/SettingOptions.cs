@@ -17,6 +17,8 @@ internal sealed class SettingOptions
     private readonly Option<string?> _logLevel = new("--log-level") { Description = "trace, debug, information, warning or error (setting log_level)." };
     private readonly Option<string?> _tokenSecret = new("--token-secret") { Description = "Secret for HS256 tokens (setting token_secret)." };
     private readonly Option<bool> _requireToken = new("--require-token") { Description = "Refuse connections without a valid token (setting require_token)." };
+    private readonly Option<string?> _dataDir = new("--data-dir") { Description = "Folder of the embedded database (setting data_dir, default ./data)." };
+    private readonly Option<bool> _memory = new("--memory") { Description = "Keep history and inboxes in memory only (setting memory)." };
     private readonly Option<string[]> _set = new("--set") { Description = "Any setting as key=value, e.g. --set ping_interval=10s; repeatable." };
 
     public void AddTo(Command command)
@@ -31,6 +33,8 @@ internal sealed class SettingOptions
         command.Options.Add(_logLevel);
         command.Options.Add(_tokenSecret);
         command.Options.Add(_requireToken);
+        command.Options.Add(_dataDir);
+        command.Options.Add(_memory);
         command.Options.Add(_set);
     }
 
@@ -59,6 +63,11 @@ internal sealed class SettingOptions
         Add(result, "log_file", parse.GetValue(_logFile));
         Add(result, "log_level", parse.GetValue(_logLevel));
         Add(result, "token_secret", parse.GetValue(_tokenSecret));
+        Add(result, "data_dir", parse.GetValue(_dataDir));
+        if (parse.GetValue(_memory))
+        {
+            result.Add(new("memory", "true"));
+        }
         if (parse.GetValue(_requireToken))
         {
             result.Add(new("require_token", "true"));

@@ -122,6 +122,12 @@ internal sealed class EffectiveSettings
 
     public string String(string key) => _entries[key].Value;
 
+    public string NonEmpty(string key)
+    {
+        var entry = _entries[key];
+        return string.IsNullOrWhiteSpace(entry.Value) ? throw Invalid(key, entry, "a non-empty value") : entry.Value.Trim();
+    }
+
     public IReadOnlyList<string> List(string key) =>
         [.. _entries[key].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
 
@@ -195,14 +201,37 @@ internal sealed class EffectiveSettings
             }
             foreach (var property in element.EnumerateObject())
             {
-                if (property.Name is not ("name" or "anonymous_subscribe" or "private" or "client_publish" or "user_limited"))
+                if (property.Name is not ("name" or "anonymous_subscribe" or "private" or "client_publish" or "user_limited" or "history_size" or "history_ttl"))
                 {
-                    throw new ConfigException($"Setting '{key}' (from {entry.Origin}): namespace \"{name}\" has unknown option '{property.Name}'; options are anonymous_subscribe, private, client_publish, user_limited.");
+                    throw new ConfigException($"Setting '{key}' (from {entry.Origin}): namespace \"{name}\" has unknown option '{property.Name}'; options are anonymous_subscribe, private, client_publish, user_limited, history_size, history_ttl.");
                 }
+            }
+            int HistorySize()
+            {
+                if (!element.TryGetProperty("history_size", out var value))
+                {
+                    return Int("history_size", 0, 1_000_000);
+                }
+                return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) && n >= 0
+                    ? n
+                    : throw new ConfigException($"Setting '{key}' (from {entry.Origin}): namespace \"{name}\" option 'history_size' must be a whole number, 0 or more.");
+            }
+            TimeSpan HistoryTtl()
+            {
+                if (!element.TryGetProperty("history_ttl", out var value))
+                {
+                    return Duration("history_ttl", TimeSpan.Zero, TimeSpan.FromDays(3650));
+                }
+                var text = value.ValueKind == JsonValueKind.Number ? value.GetRawText() : value.ValueKind == JsonValueKind.String ? value.GetString()! : "";
+                return Settings.TryParseDuration(text, out var ttl)
+                    ? ttl
+                    : throw new ConfigException($"Setting '{key}' (from {entry.Origin}): namespace \"{name}\" option 'history_ttl' must be a duration such as 1h or 30m.");
             }
             result.Add(new NamespaceOptions
             {
                 Name = name,
+                HistorySize = HistorySize(),
+                HistoryTtl = HistoryTtl(),
                 AnonymousSubscribe = Flag("anonymous_subscribe", true),
                 Private = Flag("private", false),
                 ClientPublish = Flag("client_publish", name.Length == 0 && Bool("client_publish")),

@@ -54,6 +54,13 @@ internal static class Settings
         new("max_connections_per_user", "0", "Most connections one user may hold (0: no limit)."),
         new("max_connections_per_ip_per_second", "0", "New WebSocket connections per second from one address (0: no limit)."),
         new("client_message_rate", "100", "Messages per second one client may send, bursts of twice that (0: no limit)."),
+        new("data_dir", "./data", "Folder of the embedded database (history, inboxes)."),
+        new("memory", "false", "Keep history and inboxes in memory only: nothing survives a restart."),
+        new("history_size", "100", "Publications each channel keeps for history and recovery (0: none); namespaces may override."),
+        new("history_ttl", "24h", "How long publications stay in a channel's history; namespaces may override."),
+        new("inbox_size", "1000", "Entries kept in each user's durable inbox (0: no inbox, user publishes are live only)."),
+        new("inbox_ttl", "7d", "How long inbox entries are kept."),
+        new("idempotency_window", "5m", "How long a publish's idempotency_key is remembered."),
     ];
 
     public static Definition? Find(string key) => All.FirstOrDefault(d => d.Key == key);
@@ -77,6 +84,11 @@ internal static class Settings
             Namespaces = values.Namespaces("namespaces"),
             MaxConnectionsPerUser = values.Int("max_connections_per_user", 0, 1_000_000),
             ClientMessageRate = values.Int("client_message_rate", 0, 1_000_000),
+            HistorySize = values.Int("history_size", 0, 1_000_000),
+            HistoryTtl = values.Duration("history_ttl", TimeSpan.Zero, TimeSpan.FromDays(3650)),
+            InboxSize = values.Int("inbox_size", 0, 1_000_000),
+            InboxTtl = values.Duration("inbox_ttl", TimeSpan.Zero, TimeSpan.FromDays(3650)),
+            IdempotencyWindow = values.Duration("idempotency_window", TimeSpan.Zero, TimeSpan.FromDays(1)),
         };
         var logFile = values.String("log_file");
         return new HeraldServerOptions
@@ -100,6 +112,7 @@ internal static class Settings
             UdpAllow = values.Cidrs("udp_allow"),
             UdpSecret = NullIfEmpty(values.String("udp_secret")),
             MaxConnectionsPerIpPerSecond = values.Int("max_connections_per_ip_per_second", 0, 1_000_000),
+            DataDirectory = values.Bool("memory") ? null : values.NonEmpty("data_dir"),
             LogFile = string.IsNullOrWhiteSpace(logFile) ? null : logFile,
             LogLevel = values.Enum<LogLevel>("log_level"),
             ShutdownTimeout = values.Duration("shutdown_timeout", TimeSpan.Zero, TimeSpan.FromMinutes(10)),
@@ -109,7 +122,7 @@ internal static class Settings
 
     private static string? NullIfEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
-    /// <summary>Parses durations: <c>25s</c>, <c>500ms</c>, <c>2m</c>, <c>1h</c>, or a bare number of seconds.</summary>
+    /// <summary>Parses durations: <c>25s</c>, <c>500ms</c>, <c>2m</c>, <c>1h</c>, <c>7d</c>, or a bare number of seconds.</summary>
     public static bool TryParseDuration(string text, out TimeSpan value)
     {
         text = text.Trim();
@@ -125,6 +138,7 @@ internal static class Settings
             "ms" => n / 1000,
             "m" or "min" => n * 60,
             "h" => n * 3600,
+            "d" => n * 86400,
             _ => null,
         };
         // TimeSpan.FromSeconds throws past TimeSpan.MaxValue; a huge value is a bad value, not a crash.
