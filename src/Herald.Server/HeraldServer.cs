@@ -158,8 +158,13 @@ public sealed class HeraldServer : IAsyncDisposable
         {
             context.Response.ContentType = "application/json";
             context.Response.StatusCode = _ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+            // A storage failure degrades the node (publishes to channels with history answer 503) but live delivery
+            // goes on, so health stays 200 and says "degraded" rather than taking the node out of a load balancer.
+            var storeError = Node.StoreError;
+            var status = !_ready ? (_stopping ? "stopping" : "starting") : storeError is null ? "ok" : "degraded";
             await context.Response.WriteAsync(System.Text.Json.JsonSerializer.Serialize(
-                new HealthReply(_ready ? "ok" : _stopping ? "stopping" : "starting", Node.ConnectionCount, ServerInfo.Version), ApiJsonContext.Relaxed.HealthReply)).ConfigureAwait(false);
+                new HealthReply(status, Node.ConnectionCount, ServerInfo.Version, storeError is null ? "ok" : "error: " + storeError),
+                ApiJsonContext.Relaxed.HealthReply)).ConfigureAwait(false);
         });
         _app.MapGet("/", () => Results.Text(
             $"Herald {ServerInfo.Version}: connect with WebSocket to this address; publish with POST /api/publish or a UDP datagram.\n"));

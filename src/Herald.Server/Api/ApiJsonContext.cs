@@ -20,7 +20,7 @@ internal sealed partial class ApiJsonContext : JsonSerializerContext
 
 internal sealed record PublishReply(int Recipients);
 
-internal sealed record HealthReply(string Status, int Connections, string Version);
+internal sealed record HealthReply(string Status, int Connections, string Version, string Store);
 
 internal sealed record InfoReply(string Node, string Version, long UptimeSeconds, int Connections, int Users, int Channels,
     long Publishes, long Deliveries, long SlowConsumers);

@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Herald.Protocol;
+using Herald.Server;
+
+namespace Herald.LoadTest;
+
+/// <summary>
+/// Publish benchmark: starts Herald in this process on free loopback ports (memory engine, or the SQLite engine in a
+/// temporary data directory), connects native subscribers over real WebSockets, and drives HTTP publishes from
+/// concurrent keep-alive clients for a fixed time. Reports acknowledged publishes per second and publish-to-deliver
+/// latency (each payload carries its send timestamp). Bounded in time and count; loopback only.
+/// </summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var options = Options.Parse(args);
+        if (options is null)
+        {
+            Console.Error.WriteLine("usage: Herald.LoadTest [--engine memory|sqlite] [--publishers 8] [--subscribers 4] [--channels 4] [--seconds 10] [--payload 100]");
+            return 2;
+        }
+        var dataDirectory = options.Engine == "sqlite" ? Directory.CreateTempSubdirectory("herald-bench-").FullName : null;
+        try
+        {
+            var result = await RunAsync(options, dataDirectory);
+            Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        }
+        finally
+        {
+            if (dataDirectory is not null)
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
+        }
+    }
+
+    private static async Task<Result> RunAsync(Options options, string? dataDirectory)
+    {
+        await using var server = await HeraldServer.StartAsync(new HeraldServerOptions
+        {
+            Host = "127.0.0.1",
+            Port = 0,
+            UdpEnabled = false,
+            ConsoleLog = false,
+            LogLevel = Microsoft.Extensions.Logging.LogLevel.Warning,
+            DataDirectory = dataDirectory,
+            Node = new Herald.Core.NodeOptions { HistorySize = 1000, SendQueueLimit = 100_000, SendQueueMaxBytes = 256 * 1024 * 1024 },
+        });
+        var port = server.HttpEndPoint.Port;
+        var latencies = new List<double>[options.Subscribers];
+        var received = new long[options.Subscribers];
+        using var stop = new CancellationTokenSource();
+        var subscribers = new List<Task>();
+        for (var s = 0; s < options.Subscribers; s++)
+        {
+            latencies[s] = new List<double>(1 << 16);
+            subscribers.Add(await SubscribeAsync(port, $"bench-{s % options.Channels}", latencies[s], received, s, stop.Token));
+        }
+
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Publishers })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}/"),
+        };
+        var padding = new string('x', Math.Max(0, options.Payload - 40));
+        long acknowledged = 0, failed = 0;
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        var deadline = TimeSpan.FromSeconds(options.Seconds);
+        var publishers = Enumerable.Range(0, options.Publishers).Select(p => Task.Run(async () =>
+        {
+            var channel = $"bench-{p % options.Channels}";
+            while (watch.Elapsed < deadline)
+            {
+                var body = $$$"""{"channel":"{{{channel}}}","data":{"t":{{{Stopwatch.GetTimestamp()}}},"p":"{{{padding}}}"}}""";
+                using var content = new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
+                using var response = await http.PostAsync("api/publish", content);
+                if (response.IsSuccessStatusCode)
+                {
+                    Interlocked.Increment(ref acknowledged);
+                }
+                else
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        })).ToArray();
+        await Task.WhenAll(publishers);
+        var elapsed = watch.Elapsed;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        await Task.Delay(1000); // let the last deliveries arrive
+        await stop.CancelAsync();
+        await Task.WhenAll(subscribers.Select(t => t.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default)));
+
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        var expected = options.Subscribers == 0 ? 0 : acknowledged * options.Subscribers / options.Channels;
+        return new Result(
+            options.Engine, options.Publishers, options.Subscribers, options.Channels, options.Payload,
+            Math.Round(elapsed.TotalSeconds, 2), acknowledged, failed,
+            Math.Round(acknowledged / elapsed.TotalSeconds), received.Sum(), expected,
+            Percentile(all, 0.50), Percentile(all, 0.99), all.Length == 0 ? 0 : Math.Round(all[^1], 2),
+            Math.Round(cpu.TotalSeconds, 2), Environment.ProcessorCount, DateTimeOffset.UtcNow.ToString("u", CultureInfo.InvariantCulture));
+    }
+
+    private static async Task<Task> SubscribeAsync(int port, string channel, List<double> latencies, long[] received, int index, CancellationToken stop)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol(ProtocolNames.SubprotocolV1);
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"), CancellationToken.None);
+        await SendAsync(socket, """{"id":1,"method":"connect"}""");
+        await SendAsync(socket, $$$"""{"id":2,"method":"subscribe","params":{"channel":"{{{channel}}}"}}""");
+        return Task.Run(async () =>
+        {
+            var buffer = new byte[64 * 1024];
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var count = 0;
+                    ValueWebSocketReceiveResult result;
+                    do
+                    {
+                        result = await socket.ReceiveAsync(buffer.AsMemory(count), stop);
+                        count += result.Count;
+                    } while (!result.EndOfMessage);
+                    var now = Stopwatch.GetTimestamp();
+                    using var document = JsonDocument.Parse(buffer.AsMemory(0, count));
+                    if (document.RootElement.TryGetProperty("push", out var push) && push.GetString() == "pub")
+                    {
+                        var sent = document.RootElement.GetProperty("data").GetProperty("t").GetInt64();
+                        latencies.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
+                        received[index]++;
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (WebSocketException)
+            {
+            }
+            finally
+            {
+                socket.Abort();
+                socket.Dispose();
+            }
+        });
+    }
+
+    private static Task SendAsync(ClientWebSocket socket, string text) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? 0 : Math.Round(sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))], 2);
+
+    private sealed record Result(
+        string Engine, int Publishers, int Subscribers, int Channels, int PayloadBytes,
+        double Seconds, long Acknowledged, long Failed, double PublishesPerSecond, long Delivered, long ExpectedDeliveries,
+        double LatencyP50Ms, double LatencyP99Ms, double LatencyMaxMs, double ProcessCpuSeconds, int Cores, string Date);
+
+    private sealed record Options(string Engine, int Publishers, int Subscribers, int Channels, int Seconds, int Payload)
+    {
+        public static Options? Parse(string[] args)
+        {
+            var o = new Options("memory", 8, 4, 4, 10, 100);
+            for (var i = 0; i + 1 < args.Length; i += 2)
+            {
+                var value = args[i + 1];
+                o = args[i] switch
+                {
+                    "--engine" when value is "memory" or "sqlite" => o with { Engine = value },
+                    "--publishers" => o with { Publishers = Math.Clamp(int.Parse(value, CultureInfo.InvariantCulture), 1, 256) },
+                    "--subscribers" => o with { Subscribers = Math.Clamp(int.Parse(value, CultureInfo.InvariantCulture), 0, 10_000) },
+                    "--channels" => o with { Channels = Math.Clamp(int.Parse(value, CultureInfo.InvariantCulture), 1, 10_000) },
+                    "--seconds" => o with { Seconds = Math.Clamp(int.Parse(value, CultureInfo.InvariantCulture), 1, 120) },
+                    "--payload" => o with { Payload = Math.Clamp(int.Parse(value, CultureInfo.InvariantCulture), 40, 60_000) },
+                    _ => null!,
+                };
+                if (o is null)
+                {
+                    return null;
+                }
+            }
+            return args.Length % 2 == 0 ? o : null;
+        }
+    }
+}
