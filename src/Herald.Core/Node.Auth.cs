@@ -81,10 +81,7 @@ public sealed partial class Node
                 NodeLog.TokenChannelSkipped(_logger, connection.Id, channel, "max_channels_per_connection reached");
                 continue;
             }
-            if (connection.AddChannel(channel))
-            {
-                _channels.Add(channel, connection);
-            }
+            AddSubscription(connection, channel);
         }
         connection.LastPingTicks = NowTicks;
         connection.MarkReady();

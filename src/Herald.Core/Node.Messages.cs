@@ -133,6 +133,10 @@ public sealed partial class Node
             case ProtocolNames.Methods.Attrs:
                 HandleAttrs(connection, command);
                 break;
+            case ProtocolNames.Methods.Presence:
+            case ProtocolNames.Methods.PresenceStats:
+                await HandlePresenceAsync(connection, command).ConfigureAwait(false);
+                break;
             case ProtocolNames.Methods.InboxAck:
                 await HandleInboxAckAsync(connection, command).ConfigureAwait(false);
                 break;
@@ -141,7 +145,7 @@ public sealed partial class Node
                 break;
             default:
                 SendError(connection, command.Id, ErrorCodes.UnknownMethod,
-                    $"unknown method \"{command.Method}\"; methods are connect, refresh, subscribe, unsubscribe, publish, attrs, inbox_ack, ping, pong");
+                    $"unknown method \"{command.Method}\"; methods are connect, refresh, subscribe, unsubscribe, publish, attrs, presence, presence_stats, inbox_ack, ping, pong");
                 break;
         }
     }
@@ -340,6 +344,61 @@ public sealed partial class Node
         }));
     }
 
+    private async ValueTask HandlePresenceAsync(Connection connection, ClientCommand command)
+    {
+        if (!TryGetChannel(connection, command, out var channel))
+        {
+            return;
+        }
+        if (!connection.HasChannel(channel))
+        {
+            SendError(connection, command.Id, ErrorCodes.PermissionDenied, $"permission denied for channel \"{channel}\": subscribe to it to see its presence");
+            return;
+        }
+        if (!_policy.ResolveKnown(channel).Presence)
+        {
+            SendError(connection, command.Id, ErrorCodes.BadRequest, $"channel \"{channel}\" keeps no presence (namespace option presence)");
+            return;
+        }
+        if (command.Method == ProtocolNames.Methods.PresenceStats)
+        {
+            var stats = await PresenceStatsAsync(channel).ConfigureAwait(false);
+            connection.TrySend(ServerFrames.Result(command.Id, stats, static (w, s) =>
+            {
+                w.WriteNumber("connections"u8, s.Connections);
+                w.WriteNumber("users"u8, s.Users);
+            }));
+            return;
+        }
+        JsonObjectFields.TryGetString(command.Params, "cursor"u8, out var cursor);
+        var limit = JsonObjectFields.TryGetRaw(command.Params, "limit"u8, out var raw, out var type) && type == JsonTokenType.Number && int.TryParse(raw.Span, out var l) ? l : 100;
+        var page = await PresenceAsync(channel, cursor, limit).ConfigureAwait(false);
+        connection.TrySend(ServerFrames.Result(command.Id, page, static (w, p) => WritePresencePage(w, p)));
+    }
+
+    /// <summary>Writes <c>"members":[{"client","user","info"}...],"cursor":...</c>.</summary>
+    public static void WritePresencePage(Utf8JsonWriter w, PresencePage page)
+    {
+        w.WriteStartArray("members"u8);
+        foreach (var member in page.Members)
+        {
+            w.WriteStartObject();
+            w.WriteString("client"u8, member.ClientId);
+            w.WriteString("user"u8, member.UserId);
+            if (member.Info is not null)
+            {
+                w.WritePropertyName("info"u8);
+                w.WriteRawValue(member.Info, skipInputValidation: true);
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        if (page.NextCursor is not null)
+        {
+            w.WriteString("cursor"u8, page.NextCursor);
+        }
+    }
+
     private bool ClientAttributesAllowed(Connection connection, ulong id)
     {
         if (Options.AttributesFrom != AttributeSource.Token)
@@ -453,25 +512,32 @@ public sealed partial class Node
         }
     }
 
-    /// <summary>Subscribing twice is harmless: the connection stays subscribed once.</summary>
-    private void AddSubscription(Connection connection, string channel)
+    /// <summary>Subscribing twice is harmless: the connection stays subscribed once. True when newly subscribed.</summary>
+    private bool AddSubscription(Connection connection, string channel)
     {
-        if (connection.AddChannel(channel))
+        if (!connection.AddChannel(channel))
         {
-            _channels.Add(channel, connection);
-            if (connection.State >= ConnectionState.Closing)
-            {
-                _channels.Remove(channel, connection); // closed meanwhile: do not leave it behind
-            }
+            return false;
         }
+        _channels.Add(channel, connection);
+        if (connection.State >= ConnectionState.Closing)
+        {
+            _channels.Remove(channel, connection); // closed meanwhile: do not leave it behind
+            return false;
+        }
+        PresenceJoined(connection, channel);
+        return true;
     }
 
-    private void RemoveSubscription(Connection connection, string channel)
+    private bool RemoveSubscription(Connection connection, string channel)
     {
-        if (connection.RemoveChannel(channel))
+        if (!connection.RemoveChannel(channel))
         {
-            _channels.Remove(channel, connection);
+            return false;
         }
+        _channels.Remove(channel, connection);
+        PresenceLeft(connection, channel);
+        return true;
     }
 
     private void HandleUnsubscribe(Connection connection, ClientCommand command)

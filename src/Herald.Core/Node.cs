@@ -27,6 +27,7 @@ public sealed partial class Node : IDisposable
     private readonly ITokenVerifier? _verifier;
     private readonly IHistoryStore _history;
     private readonly IInboxStore _inbox;
+    private readonly IPresenceStore _presence;
     private readonly IdempotencyCache _idempotency;
     private volatile string? _storeError;
     private readonly string _idPrefix;
@@ -38,8 +39,9 @@ public sealed partial class Node : IDisposable
     /// every token is refused as "not configured".
     /// </summary>
     public Node(NodeOptions options, ILogger<Node> logger, TimeProvider? time = null, ITokenVerifier? verifier = null,
-        IHistoryStore? history = null, IInboxStore? inbox = null)
+        IHistoryStore? history = null, IInboxStore? inbox = null, IPresenceStore? presence = null)
     {
+        _presence = presence ?? new MemoryPresenceStore();
         Options = options;
         _history = history ?? new MemoryHistoryStore(time);
         _inbox = inbox ?? new MemoryInboxStore(time);
@@ -125,6 +127,7 @@ public sealed partial class Node : IDisposable
         foreach (var channel in channels)
         {
             _channels.Remove(channel, connection);
+            PresenceLeft(connection, channel);
         }
         _index.Remove(connection);
         if (connection.UserId.Length > 0)

@@ -47,4 +47,7 @@ internal static partial class NodeLog
 
     [LoggerMessage(1014, LogLevel.Warning, "Connection {ConnectionId}: channel \"{Channel}\" from the token was not subscribed: {Reason}")]
     public static partial void TokenChannelSkipped(ILogger logger, string connectionId, string channel, string reason);
+
+    [LoggerMessage(1015, LogLevel.Warning, "Presence of channel {Channel} could not be updated: {Reason}")]
+    public static partial void PresenceFailed(ILogger logger, string channel, string reason);
 }

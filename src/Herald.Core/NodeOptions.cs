@@ -53,6 +53,12 @@ public sealed record NodeOptions
     /// <summary>How long the default namespace keeps history.</summary>
     public TimeSpan HistoryTtl { get; init; } = TimeSpan.FromHours(24);
 
+    /// <summary>Whether channels of the default namespace keep presence.</summary>
+    public bool Presence { get; init; } = true;
+
+    /// <summary>Whether subscribers of the default namespace get join and leave pushes.</summary>
+    public bool JoinLeave { get; init; }
+
     /// <summary>Entries kept per user inbox (0: no inbox; user publishes are then live only).</summary>
     public int InboxSize { get; init; } = 1000;
 

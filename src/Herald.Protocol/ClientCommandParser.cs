@@ -103,6 +103,8 @@ public static class ClientCommandParser
         if (reader.ValueTextEquals("attrs"u8)) return ProtocolNames.Methods.Attrs;
         if (reader.ValueTextEquals("refresh"u8)) return ProtocolNames.Methods.Refresh;
         if (reader.ValueTextEquals("inbox_ack"u8)) return ProtocolNames.Methods.InboxAck;
+        if (reader.ValueTextEquals("presence"u8)) return ProtocolNames.Methods.Presence;
+        if (reader.ValueTextEquals("presence_stats"u8)) return ProtocolNames.Methods.PresenceStats;
         var name = reader.GetString() ?? "";
         return name.Length > 64 ? name[..64] + "..." : name;
     }

@@ -75,6 +75,33 @@ public static class ServerFrames
             w.WriteEndObject();
         });
 
+    /// <summary>A join or leave push: <c>{"push":"join","channel":"c","client":"id","user":"42","info":...}</c>.</summary>
+    public static byte[] Presence(string kind, string channel, string client, string user, ReadOnlyMemory<byte> info) =>
+        Write((kind, channel, client, user, info), static (w, s) =>
+        {
+            w.WriteStartObject();
+            w.WriteString("push"u8, s.kind);
+            w.WriteString("channel"u8, s.channel);
+            w.WriteString("client"u8, s.client);
+            w.WriteString("user"u8, s.user);
+            if (!s.info.IsEmpty)
+            {
+                w.WritePropertyName("info"u8);
+                w.WriteRawValue(s.info.Span, skipInputValidation: true);
+            }
+            w.WriteEndObject();
+        });
+
+    /// <summary>The server changed this connection's subscriptions: <c>{"push":"subscribe"|"unsubscribe","channel":"c"}</c>.</summary>
+    public static byte[] SubscriptionChanged(string kind, string channel) =>
+        Write((kind, channel), static (w, s) =>
+        {
+            w.WriteStartObject();
+            w.WriteString("push"u8, s.kind);
+            w.WriteString("channel"u8, s.channel);
+            w.WriteEndObject();
+        });
+
     /// <summary>The push sent right before the server closes a native connection.</summary>
     public static byte[] Disconnect(int code, string reason) =>
         Write((code, reason), static (w, s) =>

@@ -14,10 +14,20 @@ internal sealed class ChannelPolicy
         }
         _default = _namespaces.TryGetValue("", out var configured)
             ? configured
-            : new NamespaceOptions { ClientPublish = options.ClientPublish, HistorySize = options.HistorySize, HistoryTtl = options.HistoryTtl };
+            : new NamespaceOptions
+            {
+                ClientPublish = options.ClientPublish,
+                HistorySize = options.HistorySize,
+                HistoryTtl = options.HistoryTtl,
+                Presence = options.Presence,
+                JoinLeave = options.JoinLeave,
+            };
     }
 
     /// <summary>The options for <paramref name="channel"/>, or null with an error naming the unknown namespace.</summary>
+    /// <summary>The options of a channel known to be valid (subscribed, so its namespace exists).</summary>
+    public NamespaceOptions ResolveKnown(string channel) => Resolve(channel, out _) ?? _default;
+
     public NamespaceOptions? Resolve(string channel, out string error)
     {
         var colon = channel.IndexOf(':', StringComparison.Ordinal);

@@ -73,6 +73,19 @@ internal sealed class ChannelTable
         }
     }
 
+    /// <summary>
+    /// Channels in name order after <paramref name="cursor"/>, filtered by <paramref name="prefix"/>, with subscriber
+    /// counts. Sorts the matching names on each call: fine for an admin page, not a hot path.
+    /// </summary>
+    public List<(string Channel, int Subscribers)> Page(string? prefix, string? cursor, int limit)
+    {
+        var names = _channels.Keys
+            .Where(c => (prefix is null || c.StartsWith(prefix, StringComparison.Ordinal)) && (cursor is null || string.CompareOrdinal(c, cursor) > 0))
+            .Order(StringComparer.Ordinal)
+            .Take(limit);
+        return [.. names.Select(c => (c, SubscriberCount(c))).Where(p => p.Item2 > 0)];
+    }
+
     private sealed class Subscribers
     {
         public readonly HashSet<Connection> Set = [];

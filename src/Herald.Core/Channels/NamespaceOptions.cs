@@ -29,6 +29,15 @@ public sealed record NamespaceOptions
     /// <summary>How long publications stay in history.</summary>
     public TimeSpan HistoryTtl { get; init; } = TimeSpan.FromHours(24);
 
+    /// <summary>Whether the namespace's channels keep presence (who is subscribed).</summary>
+    public bool Presence { get; init; } = true;
+
+    /// <summary>Whether subscribers get join and leave pushes.</summary>
+    public bool JoinLeave { get; init; }
+
+    /// <summary>With join/leave: a user with several connections joins once and leaves when the last one goes.</summary>
+    public bool JoinLeavePerUser { get; init; } = true;
+
     /// <summary>The retention of this namespace's channels.</summary>
     public Engine.RetentionLimits History => new(HistorySize, HistoryTtl);
 }

@@ -32,6 +32,9 @@ internal sealed partial class HttpApi
         var cancellation = context.RequestAborted;
         switch (method)
         {
+            case "online" or "presence" or "presence_stats" or "channels" or "count" or "disconnect" or "subscribe" or "unsubscribe" or "attributes":
+                await PresenceMethodAsync(context, method, root).ConfigureAwait(false);
+                break;
             case "history":
             {
                 var channel = RequiredString(root, "channel");

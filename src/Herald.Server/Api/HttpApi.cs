@@ -13,7 +13,8 @@ namespace Herald.Server.Api;
 /// <summary>
 /// The HTTP API: <c>POST /api/&lt;method&gt;</c> with a JSON body, JSON replies, errors as
 /// <c>{"error":{"code":N,"message":"..."}}</c>. Methods: <c>publish</c>, <c>history</c>, <c>history_remove</c>,
-/// <c>inbox</c>, <c>inbox_ack</c>, <c>inbox_delete</c>, <c>info</c>.
+/// <c>inbox</c>, <c>inbox_ack</c>, <c>inbox_delete</c>, <c>online</c>, <c>presence</c>, <c>presence_stats</c>, <c>channels</c>,
+/// <c>count</c>, <c>disconnect</c>, <c>subscribe</c>, <c>unsubscribe</c>, <c>attributes</c>, <c>info</c>.
 /// </summary>
 internal sealed partial class HttpApi(Node node, ApiKeyCheck keys, ILogger<HttpApi> logger)
 {
@@ -81,7 +82,11 @@ internal sealed partial class HttpApi(Node node, ApiKeyCheck keys, ILogger<HttpA
         }
     }
 
-    private static readonly string[] Methods = ["publish", "history", "history_remove", "inbox", "inbox_ack", "inbox_delete", "info"];
+    private static readonly string[] Methods =
+    [
+        "publish", "history", "history_remove", "inbox", "inbox_ack", "inbox_delete",
+        "online", "presence", "presence_stats", "channels", "count", "disconnect", "subscribe", "unsubscribe", "attributes", "info",
+    ];
 
     private Task PublishAsync(HttpContext context, ReadOnlySpan<byte> body)
     {

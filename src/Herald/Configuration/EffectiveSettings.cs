@@ -201,9 +201,9 @@ internal sealed class EffectiveSettings
             }
             foreach (var property in element.EnumerateObject())
             {
-                if (property.Name is not ("name" or "anonymous_subscribe" or "private" or "client_publish" or "user_limited" or "history_size" or "history_ttl"))
+                if (property.Name is not ("name" or "anonymous_subscribe" or "private" or "client_publish" or "user_limited" or "history_size" or "history_ttl" or "presence" or "join_leave" or "join_leave_per_user"))
                 {
-                    throw new ConfigException($"Setting '{key}' (from {entry.Origin}): namespace \"{name}\" has unknown option '{property.Name}'; options are anonymous_subscribe, private, client_publish, user_limited, history_size, history_ttl.");
+                    throw new ConfigException($"Setting '{key}' (from {entry.Origin}): namespace \"{name}\" has unknown option '{property.Name}'; options are anonymous_subscribe, private, client_publish, user_limited, history_size, history_ttl, presence, join_leave, join_leave_per_user.");
                 }
             }
             int HistorySize()
@@ -236,6 +236,9 @@ internal sealed class EffectiveSettings
                 Private = Flag("private", false),
                 ClientPublish = Flag("client_publish", name.Length == 0 && Bool("client_publish")),
                 UserLimited = Flag("user_limited", true),
+                Presence = Flag("presence", Bool("presence")),
+                JoinLeave = Flag("join_leave", Bool("join_leave")),
+                JoinLeavePerUser = Flag("join_leave_per_user", true),
             });
         }
         return result;

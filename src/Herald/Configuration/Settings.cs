@@ -61,6 +61,8 @@ internal static class Settings
         new("inbox_size", "1000", "Entries kept in each user's durable inbox (0: no inbox, user publishes are live only)."),
         new("inbox_ttl", "7d", "How long inbox entries are kept."),
         new("idempotency_window", "5m", "How long a publish's idempotency_key is remembered."),
+        new("presence", "true", "Whether channels keep presence (who is subscribed); namespaces may override."),
+        new("join_leave", "false", "Whether subscribers get join and leave pushes; namespaces may override."),
     ];
 
     public static Definition? Find(string key) => All.FirstOrDefault(d => d.Key == key);
@@ -89,6 +91,8 @@ internal static class Settings
             InboxSize = values.Int("inbox_size", 0, 1_000_000),
             InboxTtl = values.Duration("inbox_ttl", TimeSpan.Zero, TimeSpan.FromDays(3650)),
             IdempotencyWindow = values.Duration("idempotency_window", TimeSpan.Zero, TimeSpan.FromDays(1)),
+            Presence = values.Bool("presence"),
+            JoinLeave = values.Bool("join_leave"),
         };
         var logFile = values.String("log_file");
         return new HeraldServerOptions

@@ -1,0 +1,203 @@
+using System.Text;
+using System.Text.Json;
+using Herald.Core;
+using Herald.Core.Attributes;
+using Herald.Core.Channels;
+using Herald.Core.Connections;
+using Herald.Protocol;
+using Microsoft.AspNetCore.Http;
+
+namespace Herald.Server.Api;
+
+/// <summary>Presence, online state and control from the backend: the methods a PHP push server's API had, and more.</summary>
+internal sealed partial class HttpApi
+{
+    private async Task PresenceMethodAsync(HttpContext context, string method, JsonElement root)
+    {
+        var cancellation = context.RequestAborted;
+        switch (method)
+        {
+            case "online":
+            {
+                if (!root.TryGetProperty("users", out var users) || users.ValueKind != JsonValueKind.Array || users.EnumerateArray().Any(u => u.ValueKind != JsonValueKind.String))
+                {
+                    throw new NodeRequestException(ErrorCodes.BadRequest, "online needs \"users\": an array of user ids");
+                }
+                var online = node.Online(users.EnumerateArray().Select(u => u.GetString()!).Take(10_000));
+                await WriteJsonAsync(context, online, (w, o) =>
+                {
+                    w.WriteStartObject("users"u8);
+                    foreach (var (user, connections) in o)
+                    {
+                        w.WriteStartObject(user);
+                        w.WriteBoolean("online"u8, connections > 0);
+                        w.WriteNumber("connections"u8, connections);
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndObject();
+                    w.WriteNumber("total_connections"u8, node.ConnectionCount);
+                    w.WriteNumber("total_users"u8, node.UserCount);
+                }).ConfigureAwait(false);
+                break;
+            }
+            case "presence":
+            {
+                var page = await node.PresenceAsync(RequiredChannel(root), OptionalString(root, "cursor"), OptionalInt(root, "limit") ?? 100, cancellation).ConfigureAwait(false);
+                await WriteJsonAsync(context, page, static (w, p) => Node.WritePresencePage(w, p)).ConfigureAwait(false);
+                break;
+            }
+            case "presence_stats":
+            {
+                var stats = await node.PresenceStatsAsync(RequiredChannel(root), cancellation).ConfigureAwait(false);
+                await WriteJsonAsync(context, stats, static (w, s) =>
+                {
+                    w.WriteNumber("connections"u8, s.Connections);
+                    w.WriteNumber("users"u8, s.Users);
+                }).ConfigureAwait(false);
+                break;
+            }
+            case "channels":
+            {
+                var limit = Math.Clamp(OptionalInt(root, "limit") ?? 100, 1, 1000);
+                var page = node.ChannelsPage(OptionalString(root, "prefix"), OptionalString(root, "cursor"), limit);
+                await WriteJsonAsync(context, (page, limit), static (w, s) =>
+                {
+                    w.WriteStartArray("channels"u8);
+                    foreach (var (channel, subscribers) in s.page)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("channel"u8, channel);
+                        w.WriteNumber("subscribers"u8, subscribers);
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                    if (s.page.Count == s.limit)
+                    {
+                        w.WriteString("cursor"u8, s.page[^1].Channel);
+                    }
+                }).ConfigureAwait(false);
+                break;
+            }
+            case "count":
+            {
+                var where = Where(root);
+                var (connections, users) = node.Count(where);
+                var list = root.TryGetProperty("list", out var l) && l.ValueKind == JsonValueKind.True;
+                var limit = OptionalInt(root, "limit") ?? 100;
+                var page = list ? node.ConnectionsMatching(where, OptionalString(root, "cursor"), limit) : [];
+                await WriteJsonAsync(context, (connections, users, list, page, limit), static (w, s) =>
+                {
+                    w.WriteNumber("connections"u8, s.connections);
+                    w.WriteNumber("users"u8, s.users);
+                    if (!s.list)
+                    {
+                        return;
+                    }
+                    w.WriteStartArray("clients"u8);
+                    foreach (var connection in s.page)
+                    {
+                        WriteClient(w, connection);
+                    }
+                    w.WriteEndArray();
+                    if (s.page.Count == Math.Clamp(s.limit, 1, 1000))
+                    {
+                        w.WriteString("cursor"u8, s.page[^1].Id);
+                    }
+                }).ConfigureAwait(false);
+                break;
+            }
+            case "disconnect":
+            {
+                var targets = Targets(root);
+                var reconnect = !root.TryGetProperty("reconnect", out var r) || r.ValueKind != JsonValueKind.False;
+                var code = OptionalInt(root, "code") ?? (reconnect ? DisconnectCodes.ForceReconnect : DisconnectCodes.ForceDisconnect);
+                if (code is < 4000 or > 4999)
+                {
+                    throw new NodeRequestException(ErrorCodes.BadRequest, "\"code\" must be from 4000 to 4999 (4000-4499: the client reconnects; 4500-4999: it does not)");
+                }
+                var reason = OptionalString(root, "reason") ?? "disconnected by the server";
+                foreach (var connection in targets)
+                {
+                    connection.Disconnect(code, reason);
+                }
+                await WriteJsonAsync(context, targets.Count, static (w, n) => w.WriteNumber("disconnected"u8, n)).ConfigureAwait(false);
+                break;
+            }
+            case "subscribe":
+            case "unsubscribe":
+            {
+                var targets = Targets(root);
+                var channel = RequiredChannel(root);
+                var changed = method == "subscribe" ? node.SubscribeFromServer(targets, channel) : node.UnsubscribeFromServer(targets, channel);
+                await WriteJsonAsync(context, changed, static (w, n) => w.WriteNumber("connections"u8, n)).ConfigureAwait(false);
+                break;
+            }
+            case "attributes":
+            {
+                var targets = Targets(root);
+                if (!root.TryGetProperty("attrs", out var attrs)
+                    || !AttributeJson.TryParseAttributes(Encoding.UTF8.GetBytes(attrs.GetRawText()), node.Options.MaxAttributes, out var set, out var code, out var error))
+                {
+                    throw new NodeRequestException(attrs.ValueKind == JsonValueKind.Undefined ? ErrorCodes.BadRequest : ErrorCodes.InvalidAttributes,
+                        attrs.ValueKind == JsonValueKind.Undefined ? "attributes needs \"attrs\": an object of attributes" : "attrs: " + (attrs.ValueKind == JsonValueKind.Object ? ErrorMessage(attrs) : "must be an object"));
+                }
+                var changed = node.SetAttributesFromServer(targets, set);
+                await WriteJsonAsync(context, changed, static (w, n) => w.WriteNumber("connections"u8, n)).ConfigureAwait(false);
+                break;
+            }
+        }
+
+        string ErrorMessage(JsonElement attrs)
+        {
+            AttributeJson.TryParseAttributes(Encoding.UTF8.GetBytes(attrs.GetRawText()), node.Options.MaxAttributes, out _, out _, out var message);
+            return message;
+        }
+    }
+
+    private static void WriteClient(Utf8JsonWriter w, Connection connection)
+    {
+        w.WriteStartObject();
+        w.WriteString("client"u8, connection.Id);
+        w.WriteString("user"u8, connection.UserId);
+        w.WriteString("remote"u8, connection.RemoteAddress);
+        w.WriteStartObject("attrs"u8);
+        foreach (var (key, value) in connection.Attributes.Pairs)
+        {
+            w.WriteString(key, value);
+        }
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    /// <summary>The connections named by <c>"client"</c> (one id) or <c>"user"</c> (all of that user's).</summary>
+    private IReadOnlyList<Connection> Targets(JsonElement root)
+    {
+        var client = OptionalString(root, "client");
+        var user = OptionalString(root, "user");
+        if ((client is null) == (user is null))
+        {
+            throw new NodeRequestException(ErrorCodes.BadRequest, "name exactly one target: \"user\" (every connection of that user) or \"client\" (one connection id)");
+        }
+        return node.Find(user, client);
+    }
+
+    private static string RequiredChannel(JsonElement root)
+    {
+        var channel = RequiredString(root, "channel");
+        return ChannelName.IsValid(channel, out var error) ? channel : throw new NodeRequestException(ErrorCodes.InvalidChannel, error);
+    }
+
+    private static string? OptionalString(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString()!.Length > 0 ? value.GetString() : null;
+
+    private static WhereFilter Where(JsonElement root)
+    {
+        if (!root.TryGetProperty("where", out var where))
+        {
+            throw new NodeRequestException(ErrorCodes.BadRequest, "count needs \"where\" (use {} for every connection)");
+        }
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(where.GetRawText()));
+        reader.Read();
+        return AttributeJson.TryReadWhere(ref reader, out var filter, out var error) ? filter : throw new NodeRequestException(ErrorCodes.BadRequest, error);
+    }
+}
