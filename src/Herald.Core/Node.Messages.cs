@@ -225,7 +225,7 @@ public sealed partial class Node
                 {
                     var ns = historyChannels.FirstOrDefault(c => c.Channel == channel).Ns;
                     subscriptions.Add((channel, ns is null ? null
-                        : await ReadSubscriptionStateAsync(channel, ns, recover?.GetValueOrDefault(channel)).ConfigureAwait(false)));
+                        : await ReadSubscriptionStateAsync(channel, ns, recover is not null && recover.TryGetValue(channel, out var from) ? from : null).ConfigureAwait(false)));
                 }
                 if (inboxOn)
                 {

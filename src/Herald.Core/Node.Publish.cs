@@ -47,64 +47,85 @@ public sealed partial class Node
         Dictionary<string, StreamPosition>? positions = null;
         Dictionary<string, ulong>? inboxOffsets = null;
         var delivered = 0;
-        try
+        StoreUnavailableException? storeFailure = null;
+        var stored = false;
+        // A publish narrowed by "where" reaches only some of a channel's subscribers (or of a user's devices): it is
+        // delivered live but never stored, so recovery and the inbox cannot hand it to a connection it did not match.
+        var storable = request.Where is null;
+        for (var i = 0; i < request.Channels.Length; i++)
         {
-            for (var i = 0; i < request.Channels.Length; i++)
+            var channel = request.Channels[i];
+            var history = namespaces[i].History;
+            if (!history.Enabled || !storable)
             {
-                var channel = request.Channels[i];
-                var history = namespaces[i].History;
-                if (!history.Enabled)
-                {
-                    delivered += RouteToChannel(channel, 0, publication, request.Where, plainSeen);
-                    continue;
-                }
-                var gate = ChannelGate(channel);
-                await gate.WaitAsync(cancellation).ConfigureAwait(false);
-                try
-                {
-                    var position = await _history.AppendAsync(channel, request.Data, history, cancellation).ConfigureAwait(false);
-                    (positions ??= new(StringComparer.Ordinal))[channel] = position;
-                    delivered += RouteToChannel(channel, position.Offset, publication, request.Where, plainSeen);
-                }
-                finally
-                {
-                    gate.Release();
-                }
+                delivered += RouteToChannel(channel, 0, publication, request.Where, plainSeen);
+                continue;
             }
-            foreach (var user in request.Users)
+            var gate = ChannelGate(channel);
+            await gate.WaitAsync(cancellation).ConfigureAwait(false);
+            try
             {
-                if (!InboxLimits.Enabled)
-                {
-                    delivered += RouteToUser(user, 0, publication, request.Where, plainSeen);
-                    continue;
-                }
-                var gate = UserGate(user);
-                await gate.WaitAsync(cancellation).ConfigureAwait(false);
-                try
-                {
-                    var offset = await _inbox.AppendAsync(user, request.Data, InboxLimits, cancellation).ConfigureAwait(false);
-                    (inboxOffsets ??= new(StringComparer.Ordinal))[user] = offset;
-                    delivered += RouteToUser(user, offset, publication, request.Where, plainSeen);
-                }
-                finally
-                {
-                    gate.Release();
-                }
+                var position = await _history.AppendAsync(channel, request.Data, history, cancellation).ConfigureAwait(false);
+                stored = true;
+                (positions ??= new(StringComparer.Ordinal))[channel] = position;
+                delivered += RouteToChannel(channel, position.Offset, publication, request.Where, plainSeen);
             }
-            if (request.Channels.Length == 0 && request.Users.Length == 0 && request.Where is not null)
+            catch (StoreUnavailableException ex)
             {
-                delivered += RouteWhere(request.Where, publication);
+                // Live delivery goes on without an offset (it cannot be recovered); the publish answers 503.
+                storeFailure ??= ex;
+                delivered += RouteToChannel(channel, 0, publication, request.Where, plainSeen);
+            }
+            finally
+            {
+                gate.Release();
             }
         }
-        catch (StoreUnavailableException ex)
+        foreach (var user in request.Users)
         {
-            StoreFailed(ex);
-            Counters.Published(delivered);
-            return new PublishResult(delivered, ErrorCodes.StoreUnavailable,
-                "storage failed, the publish was not stored (live delivery goes on): " + ex.Message) { Positions = positions, InboxOffsets = inboxOffsets };
+            if (!InboxLimits.Enabled || !storable)
+            {
+                delivered += RouteToUser(user, 0, publication, request.Where, plainSeen);
+                continue;
+            }
+            var gate = UserGate(user);
+            await gate.WaitAsync(cancellation).ConfigureAwait(false);
+            try
+            {
+                var offset = await _inbox.AppendAsync(user, request.Data, InboxLimits, cancellation).ConfigureAwait(false);
+                stored = true;
+                (inboxOffsets ??= new(StringComparer.Ordinal))[user] = offset;
+                delivered += RouteToUser(user, offset, publication, request.Where, plainSeen);
+            }
+            catch (StoreUnavailableException ex)
+            {
+                storeFailure ??= ex;
+                delivered += RouteToUser(user, 0, publication, request.Where, plainSeen);
+            }
+            finally
+            {
+                gate.Release();
+            }
         }
-        StoreRecovered();
+        if (request.Channels.Length == 0 && request.Users.Length == 0 && request.Where is not null)
+        {
+            delivered += RouteWhere(request.Where, publication);
+        }
         Counters.Published(delivered);
+        if (storeFailure is not null)
+        {
+            StoreFailed(storeFailure);
+            return new PublishResult(delivered, ErrorCodes.StoreUnavailable,
+                "storage failed, the publish was delivered live but not stored, so it cannot be recovered: " + storeFailure.Message)
+            {
+                Positions = positions,
+                InboxOffsets = inboxOffsets,
+            };
+        }
+        if (stored)
+        {
+            StoreRecovered(); // only a write that reached the store says it works again
+        }
         return new PublishResult(delivered) { Positions = positions, InboxOffsets = inboxOffsets };
     }
 

@@ -34,7 +34,7 @@ public sealed partial class Node
             {
                 await _history.RemoveAsync(channel, cancellation).ConfigureAwait(false);
                 return true;
-            }).ConfigureAwait(false);
+            }, write: true).ConfigureAwait(false);
         }
         finally
         {
@@ -48,7 +48,7 @@ public sealed partial class Node
 
     /// <summary>Acknowledges a user's inbox up to <paramref name="offset"/>; returns the acknowledged offset.</summary>
     public ValueTask<ulong> InboxAckAsync(string user, ulong offset, CancellationToken cancellation = default) =>
-        Stored(() => _inbox.AckAsync(user, offset, cancellation));
+        Stored(() => _inbox.AckAsync(user, offset, cancellation), write: true);
 
     /// <summary>Deletes a user's inbox entries up to <paramref name="upToOffset"/> (null: all).</summary>
     public async ValueTask InboxDeleteAsync(string user, ulong? upToOffset, CancellationToken cancellation = default) =>
@@ -56,7 +56,7 @@ public sealed partial class Node
         {
             await _inbox.DeleteAsync(user, upToOffset, cancellation).ConfigureAwait(false);
             return true;
-        }).ConfigureAwait(false);
+        }, write: true).ConfigureAwait(false);
 
     private Channels.NamespaceOptions ResolveForHistory(string channel)
     {
@@ -73,12 +73,15 @@ public sealed partial class Node
         return ns;
     }
 
-    private async ValueTask<T> Stored<T>(Func<ValueTask<T>> operation)
+    private async ValueTask<T> Stored<T>(Func<ValueTask<T>> operation, bool write = false)
     {
         try
         {
             var result = await operation().ConfigureAwait(false);
-            StoreRecovered();
+            if (write)
+            {
+                StoreRecovered(); // reads work on a full disk too: only a write says storage works again
+            }
             return result;
         }
         catch (StoreUnavailableException ex)

@@ -1,6 +1,7 @@
 using System.Net;
 using Herald.Core;
 using Herald.Core.Auth;
+using Herald.Sqlite;
 using Herald.Server.Api;
 using Herald.Server.Ingress;
 using Herald.Server.Logging;
@@ -71,7 +72,10 @@ public sealed class HeraldServer : IAsyncDisposable
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(options.Node);
         builder.Services.AddSingleton<ITokenVerifier>(_ => new JwtTokenVerifier(options.Token, options.Node.MaxAttributes));
-        builder.Services.AddSingleton(sp => new Node(options.Node, sp.GetRequiredService<ILogger<Node>>(), TimeProvider.System, sp.GetRequiredService<ITokenVerifier>()));
+        var stores = new EngineStores();
+        builder.Services.AddSingleton(stores);
+        builder.Services.AddSingleton(sp => new Node(options.Node, sp.GetRequiredService<ILogger<Node>>(), TimeProvider.System, sp.GetRequiredService<ITokenVerifier>(),
+            stores.Sqlite?.History, stores.Sqlite?.Inbox));
         builder.Services.AddSingleton<UdpIngress>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpIngress>());
         builder.Services.AddSingleton(new ApiKeyCheck(options.ApiKeys));
@@ -79,6 +83,19 @@ public sealed class HeraldServer : IAsyncDisposable
         builder.Services.AddSingleton<WebSocketEndpoint>();
 
         var app = builder.Build();
+        // The embedded default keeps history and inboxes in SQLite under data_dir; --memory keeps them in memory.
+        if (options.DataDirectory is not null)
+        {
+            try
+            {
+                stores.Sqlite = SqliteStore.Open(options.DataDirectory, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<SqliteStore>());
+            }
+            catch (SqliteStoreException ex)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+                throw new HeraldStartupException(ex.Message, ex);
+            }
+        }
         var server = new HeraldServer(app, options);
         server.MapEndpoints();
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
@@ -91,11 +108,13 @@ public sealed class HeraldServer : IAsyncDisposable
         catch (HeraldStartupException)
         {
             await app.DisposeAsync().ConfigureAwait(false);
+            stores.Sqlite?.Dispose();
             throw;
         }
         catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
         {
             await app.DisposeAsync().ConfigureAwait(false);
+            stores.Sqlite?.Dispose();
             throw new HeraldStartupException(
                 $"Port {options.Port} on {options.Host} is already in use: stop the other process or choose another port (setting port, flag --port).", ex);
         }
@@ -132,7 +151,12 @@ public sealed class HeraldServer : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         Node.Dispose();
+        var store = _app.Services.GetRequiredService<EngineStores>().Sqlite;
         await _app.DisposeAsync().ConfigureAwait(false);
+        if (store is not null)
+        {
+            await store.DisposeAsync().ConfigureAwait(false); // after the host: no publish is in flight any more
+        }
     }
 
     private Task ShutdownConnectionsAsync()
@@ -209,4 +233,10 @@ public sealed class HeraldServer : IAsyncDisposable
             logging.AddProvider(provider);
         }
     }
+}
+
+/// <summary>The storage engines a server was opened with (null members: memory).</summary>
+internal sealed class EngineStores
+{
+    public SqliteStore? Sqlite { get; set; }
 }

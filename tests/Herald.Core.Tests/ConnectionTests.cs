@@ -41,6 +41,17 @@ public sealed class ConnectionTests
     }
 
     [Fact]
+    public void A_single_frame_larger_than_the_byte_limit_still_fits_an_empty_queue()
+    {
+        using var node = NodeFixture.Create(new NodeOptions { SendQueueMaxBytes = 1000 });
+        var (connection, transport) = node.Plain();
+
+        Assert.True(connection.TrySend(new byte[5000]));
+        Assert.Equal(ConnectionState.Ready, connection.State);
+        Assert.Single(transport.Texts);
+    }
+
+    [Fact]
     public void Disconnect_sends_a_push_to_native_clients_then_closes_with_the_code()
     {
         using var node = NodeFixture.Create();

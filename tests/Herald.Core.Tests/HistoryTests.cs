@@ -222,4 +222,75 @@ public sealed class HistoryTests
         node.Send(connection, "{\"id\":1,\"method\":\"connect\",\"params\":{\"token\":\"" + token + "\"}}");
         return (connection, transport);
     }
+
+    [Fact]
+    public void Connect_with_since_naming_only_some_or_none_of_the_token_channels_works()
+    {
+        using var node = CreateNode();
+        node.Publish("""{"channel":"a","data":1}""");
+        var token = TokenIssuer.Create(Secret, "42", TimeSpan.FromHours(1), channels: ["a", "b"]);
+
+        var transport = new RecordingTransport();
+        var connection = node.Open(transport, ConnectionKind.Native, "127.0.0.1:1");
+        node.Send(connection, "{\"id\":1,\"method\":\"connect\",\"params\":{\"token\":\"" + token + "\",\"since\":{}}}");
+        var subs = JsonDocument.Parse(transport.Texts.First()).RootElement.GetProperty("result").GetProperty("subs");
+
+        Assert.Equal(1UL, subs.GetProperty("a").GetProperty("offset").GetUInt64());
+        Assert.False(subs.GetProperty("a").TryGetProperty("recovered", out _));
+        Assert.True(subs.TryGetProperty("b", out _));
+    }
+
+    [Fact]
+    public async Task Publishes_narrowed_by_where_are_delivered_live_but_never_stored()
+    {
+        using var node = CreateNode();
+        var (teacher, teacherTransport) = node.Native("""{"role":"teacher"}""");
+        Subscribe(node, teacher, teacherTransport, "school");
+
+        var result = node.Publish("""{"channel":"school","where":{"role":"teacher"},"data":"teachers only"}""");
+        var history = await node.HistoryAsync("school", 10, 0, false);
+
+        Assert.Null(result.Positions);
+        Assert.Equal("""{"push":"pub","channel":"school","data":"teachers only"}""", teacherTransport.Texts.Last());
+        Assert.Empty(history.Publications);
+    }
+
+    [Fact]
+    public void When_storage_fails_live_delivery_goes_on_and_the_publish_says_114_until_a_write_works_again()
+    {
+        var failing = new FailingHistoryStore();
+        using var node = new Node(new NodeOptions(), NullLogger<Node>.Instance, history: failing);
+        var (connection, transport) = node.Native();
+        Subscribe(node, connection, transport, "orders");
+
+        failing.Failing = true;
+        var refused = node.Publish("""{"channel":"orders","data":"while the disk is full"}""");
+        var errorWhileDown = node.StoreError;
+        failing.Failing = false;
+        var accepted = node.Publish("""{"channel":"orders","data":"after"}""");
+
+        Assert.Equal(ErrorCodes.StoreUnavailable, refused.ErrorCode);
+        Assert.Equal(1, refused.Recipients);
+        Assert.Contains("""{"push":"pub","channel":"orders","data":"while the disk is full"}""", transport.Texts);
+        Assert.NotNull(errorWhileDown);
+        Assert.True(accepted.Succeeded);
+        Assert.Null(node.StoreError);
+    }
+
+    private sealed class FailingHistoryStore : Engine.IHistoryStore
+    {
+        private readonly Engine.MemoryHistoryStore _inner = new();
+
+        public bool Failing { get; set; }
+
+        public ValueTask<Engine.StreamPosition> AppendAsync(string channel, byte[] data, Engine.RetentionLimits limits, CancellationToken cancellation = default) =>
+            Failing ? throw new Engine.StoreUnavailableException("disk full") : _inner.AppendAsync(channel, data, limits, cancellation);
+
+        public ValueTask<Engine.HistoryPage> ReadAsync(string channel, ulong sinceOffset, int limit, bool newestFirst, CancellationToken cancellation = default) =>
+            _inner.ReadAsync(channel, sinceOffset, limit, newestFirst, cancellation);
+
+        public ValueTask<Engine.StreamPosition> GetPositionAsync(string channel, CancellationToken cancellation = default) => _inner.GetPositionAsync(channel, cancellation);
+
+        public ValueTask RemoveAsync(string channel, CancellationToken cancellation = default) => _inner.RemoveAsync(channel, cancellation);
+    }
 }

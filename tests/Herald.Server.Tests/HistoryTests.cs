@@ -138,8 +138,8 @@ public sealed class HistoryTests
         await TestServer.CallAsync(client, 2, "subscribe", """{"channel":"orders"}""");
         const string body = """{"channel":"orders","data":"paid","idempotency_key":"order-7-paid"}""";
 
-        await server.SendUdpAsync(body);
-        await server.SendUdpAsync(body);
+        await server.SendUdpAndWaitAsync(body);
+        await server.SendUdpAndWaitAsync(body);
         var http = await TestServer.JsonAsync(await server.PostApiAsync("publish", body));
         await server.PostApiAsync("publish", """{"channel":"orders","data":"marker"}""");
 

@@ -123,7 +123,7 @@ public sealed class PresenceApiTests
         await using var server = await TestServer.StartAsync(o => o with
         {
             Token = new TokenOptions { Secret = Secret },
-            Node = o.Node with { PingInterval = TimeSpan.FromSeconds(1), PongTimeout = TimeSpan.FromSeconds(1), ClientMessageRate = 0 },
+            Node = o.Node with { ClientMessageRate = 0 },
         });
         var random = new Random(1234);
         var clients = new List<(WsClient Client, string User, bool Alive)>();

@@ -26,7 +26,8 @@ public sealed partial class Connection
             }
             var pending = _pending ??= new Queue<Outbound>(4);
             var options = _node.Options;
-            if (pending.Count >= options.SendQueueLimit || _pendingBytes + frame.Length > options.SendQueueMaxBytes)
+            // The limits guard a backlog: one frame, however large (a recovery reply), always fits an empty queue.
+            if (pending.Count > 0 && (pending.Count >= options.SendQueueLimit || _pendingBytes + frame.Length > options.SendQueueMaxBytes))
             {
                 // Whatever is queued will not be read in time: drop it and close so others are not held up.
                 pending.Clear();

@@ -19,7 +19,10 @@ public interface IHistoryStore
     /// </summary>
     ValueTask<HistoryPage> ReadAsync(string channel, ulong sinceOffset, int limit, bool newestFirst, CancellationToken cancellation = default);
 
-    /// <summary>The channel's current position (offset 0 and a fresh epoch for a channel never published to).</summary>
+    /// <summary>
+    /// The channel's current position. For a channel never published to: offset 0 and the epoch its first publication
+    /// will get (reserved, so an early subscriber can recover from it), unless the store restarts before then.
+    /// </summary>
     ValueTask<StreamPosition> GetPositionAsync(string channel, CancellationToken cancellation = default);
 
     /// <summary>Forgets the channel's history; its next publication starts a new epoch at offset 1.</summary>

@@ -15,12 +15,10 @@ public sealed class MemoryInboxStore(TimeProvider? time = null) : IInboxStore
         var now = _time.GetUtcNow();
         lock (inbox)
         {
+            inbox.Limits = limits;
             var offset = ++inbox.Top;
             inbox.Entries.Enqueue(new StoredPublication(offset, data, now));
-            while (inbox.Entries.Count > limits.Size || (inbox.Entries.Count > 0 && now - inbox.Entries.Peek().Time > limits.Ttl))
-            {
-                inbox.Entries.Dequeue();
-            }
+            Trim(inbox, now);
             return ValueTask.FromResult(offset);
         }
     }
@@ -34,6 +32,7 @@ public sealed class MemoryInboxStore(TimeProvider? time = null) : IInboxStore
         }
         lock (inbox)
         {
+            Trim(inbox, _time.GetUtcNow());
             var since = sinceOffset ?? inbox.Acked;
             return ValueTask.FromResult(new InboxPage(inbox.Top, inbox.Acked, [.. inbox.Entries.Where(e => e.Offset > since).Take(limit)]));
         }
@@ -69,10 +68,20 @@ public sealed class MemoryInboxStore(TimeProvider? time = null) : IInboxStore
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Drops entries past the limits of the last append (also called before reads so expired entries are never served).</summary>
+    private static void Trim(Inbox inbox, DateTimeOffset now)
+    {
+        while (inbox.Entries.Count > inbox.Limits.Size || (inbox.Entries.Count > 0 && now - inbox.Entries.Peek().Time > inbox.Limits.Ttl))
+        {
+            inbox.Entries.Dequeue();
+        }
+    }
+
     private sealed class Inbox
     {
         public readonly Queue<StoredPublication> Entries = new();
         public ulong Top;
         public ulong Acked;
+        public RetentionLimits Limits = new(int.MaxValue, TimeSpan.MaxValue);
     }
 }

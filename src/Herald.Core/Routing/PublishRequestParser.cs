@@ -78,7 +78,7 @@ public static class PublishRequestParser
                     }
                     if (reader.TokenType != JsonTokenType.String || reader.ValueSpan.Length is 0 or > 256)
                     {
-                        return Fail(out errorCode, out error, ErrorCodes.BadRequest, "\"idempotency_key\" must be a string of 1 to 256 characters");
+                        return Fail(out errorCode, out error, ErrorCodes.BadRequest, "\"idempotency_key\" must be a string of 1 to 256 bytes");
                     }
                     idempotencyKey = reader.GetString();
                 }

@@ -136,6 +136,9 @@ public sealed partial class HeraldProcess : IAsyncDisposable
         return found ?? throw new InvalidOperationException($"herald exited with {_process.ExitCode} before {what}\n{Describe()}");
     }
 
+    /// <summary>SIGKILL: the process dies at once, no shutdown code runs (what <c>kill -9</c> does).</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
     /// <summary>Sends SIGTERM, as a service manager or <c>docker stop</c> does (Process.Kill would be SIGKILL).</summary>
     public void Terminate() => Signal(Sigterm);
 
