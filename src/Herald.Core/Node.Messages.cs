@@ -412,14 +412,8 @@ public sealed partial class Node
 
     private async ValueTask HandleSubscribeAsync(Connection connection, ClientCommand command)
     {
-        if (!TryGetChannel(connection, command, out var channel))
+        if (!TryGetNamespacedChannel(connection, command, out var channel, out var ns))
         {
-            return;
-        }
-        var ns = _policy.Resolve(channel, out var nsError);
-        if (ns is null)
-        {
-            SendError(connection, command.Id, ErrorCodes.UnknownNamespace, nsError);
             return;
         }
         var userAllowed = ChannelPolicy.UserAllowed(ns, channel, connection.UserId);
@@ -552,14 +546,8 @@ public sealed partial class Node
 
     private async ValueTask HandleClientPublishAsync(Connection connection, ClientCommand command)
     {
-        if (!TryGetChannel(connection, command, out var channel))
+        if (!TryGetNamespacedChannel(connection, command, out var channel, out var ns))
         {
-            return;
-        }
-        var ns = _policy.Resolve(channel, out var nsError);
-        if (ns is null)
-        {
-            SendError(connection, command.Id, ErrorCodes.UnknownNamespace, nsError);
             return;
         }
         if (!ns.ClientPublish)
@@ -614,6 +602,23 @@ public sealed partial class Node
         }
         _index.Set(connection, Merge(attributes, connection.TokenAttributes));
         Reply(connection, command.Id);
+    }
+
+    /// <summary>The command's channel and its namespace; false (after an error reply) when either is wrong.</summary>
+    private bool TryGetNamespacedChannel(Connection connection, ClientCommand command, out string channel, out NamespaceOptions ns)
+    {
+        ns = null!;
+        if (!TryGetChannel(connection, command, out channel))
+        {
+            return false;
+        }
+        if (_policy.Resolve(channel, out var error) is not { } resolved)
+        {
+            SendError(connection, command.Id, ErrorCodes.UnknownNamespace, error);
+            return false;
+        }
+        ns = resolved;
+        return true;
     }
 
     private bool TryGetChannel(Connection connection, ClientCommand command, out string channel)

@@ -139,23 +139,7 @@ public sealed partial class Node
     {
         var recipients = RentRecipients();
         _channels.CopySubscribers(channel, recipients);
-        var delivered = 0;
-        foreach (var connection in recipients)
-        {
-            if (connection.State != ConnectionState.Ready || (where is not null && !connection.Attributes.Matches(where)))
-            {
-                continue;
-            }
-            if (connection.Kind == ConnectionKind.Plain)
-            {
-                if (plainSeen is null || plainSeen.Add(connection))
-                {
-                    delivered += connection.TrySend(publication.PlainFrame) ? 1 : 0;
-                }
-                continue;
-            }
-            delivered += connection.TrySend(publication.NativeFrame(channel, offset)) ? 1 : 0;
-        }
+        var delivered = Deliver(recipients, publication, where, plainSeen, channel, offset, inbox: false);
         ReturnRecipients(recipients);
         return delivered;
     }
@@ -165,7 +149,20 @@ public sealed partial class Node
     {
         var recipients = RentRecipients();
         _users.CopyConnections(user, recipients);
-        byte[]? inboxFrame = null;
+        var delivered = Deliver(recipients, publication, where, plainSeen, null, inboxOffset, inbox: true);
+        ReturnRecipients(recipients);
+        return delivered;
+    }
+
+    /// <summary>
+    /// Queues the publication for every ready recipient that matches <paramref name="where"/>. Plain clients get the data
+    /// once per publish; native ones a push built once here and shared: an inbox entry when <paramref name="inbox"/>
+    /// with an offset, else a publication on <paramref name="channel"/> (at <paramref name="offset"/> when it has history).
+    /// </summary>
+    private static int Deliver(List<Connection> recipients, Publication publication, WhereFilter? where, HashSet<Connection>? plainSeen,
+        string? channel, ulong offset, bool inbox)
+    {
+        byte[]? native = null;
         var delivered = 0;
         foreach (var connection in recipients)
         {
@@ -181,10 +178,9 @@ public sealed partial class Node
                 }
                 continue;
             }
-            var frame = inboxOffset == 0 ? publication.NativeFrame(null) : inboxFrame ??= ServerFrames.InboxEntry(inboxOffset, publication.Data);
-            delivered += connection.TrySend(frame) ? 1 : 0;
+            native ??= inbox && offset != 0 ? ServerFrames.InboxEntry(offset, publication.Data) : publication.NativeFrame(channel, offset);
+            delivered += connection.TrySend(native) ? 1 : 0;
         }
-        ReturnRecipients(recipients);
         return delivered;
     }
 

@@ -105,16 +105,20 @@ public sealed class NativeProtocolTests
     }
 
     [Fact]
-    public async Task A_client_that_does_not_answer_pings_is_closed_as_stale()
+    public async Task A_client_that_does_not_answer_pings_is_closed_as_stale_and_leaves_presence()
     {
         await using var server = await TestServer.StartAsync(o => o with { Node = o.Node with { PingInterval = TimeSpan.FromSeconds(1), PongTimeout = TimeSpan.FromSeconds(1) } });
         var client = await server.ConnectNativeAsync();
+        await TestServer.CallAsync(client, 2, "subscribe", """{"channel":"room"}""");
+        Assert.Equal(1, (await server.Node.PresenceStatsAsync("room")).Connections);
 
         var disconnect = await client.ReceiveJsonUntilAsync(m => m.GetProperty("push").GetString() == "disconnect");
 
         Assert.Equal(DisconnectCodes.Stale, disconnect.GetProperty("code").GetInt32());
         Assert.True(disconnect.GetProperty("reconnect").GetBoolean());
         Assert.Equal(DisconnectCodes.Stale, await client.WaitForCloseAsync());
+        await Timeouts.Until(() => server.Node.ConnectionCount == 0, "the stale connection is gone");
+        Assert.Equal(0, (await server.Node.PresenceStatsAsync("room")).Connections);
     }
 
     [Fact]
