@@ -195,7 +195,7 @@ public sealed partial class Node
             SendError(connection, command.Id, ErrorCodes.BadRequest, recoverError);
             return;
         }
-        // Channels from the token with history, and the user's inbox, are read under their gates so the reply and
+        // Channels from the token with history, and the user's inbox, are read while their streams are quiet so the reply and
         // the live publications that follow it have no gap and no repeat.
         var user = claims?.UserId ?? "";
         var inboxOn = user.Length > 0 && InboxLimits.Enabled;
@@ -203,12 +203,12 @@ public sealed partial class Node
             .Select(c => (Channel: c, Ns: Channels.ChannelName.IsValid(c, out _) ? _policy.Resolve(c, out _) : null))
             .Where(c => c.Ns is { History.Enabled: true })
             .ToList();
-        var gates = historyChannels.Select(c => ("c:" + c.Channel, ChannelGate(c.Channel)));
+        var pipes = historyChannels.Select(c => ("c:" + c.Channel, ChannelPipe(c.Channel)));
         if (inboxOn)
         {
-            gates = gates.Append(("u:" + user, UserGate(user)));
+            pipes = pipes.Append(("u:" + user, UserPipe(user)));
         }
-        using (await AcquireAsync(gates).ConfigureAwait(false))
+        using (await QuiesceAsync(pipes).ConfigureAwait(false))
         {
             if (!TryAdmit(connection, claims, attributes, out var limitError))
             {
@@ -476,10 +476,10 @@ public sealed partial class Node
             Reply(connection, command.Id);
             return;
         }
-        // Under the channel's gate no publish is stored or delivered: the reply (with what was missed) and then the
+        // While the channel's stream is quiet no publish is stored or delivered: the reply (with what was missed) and then the
         // live publications follow each other without a gap or a repeat.
-        var gate = ChannelGate(channel);
-        await gate.WaitAsync().ConfigureAwait(false);
+        var pipe = ChannelPipe(channel);
+        await pipe.QuiesceAsync().ConfigureAwait(false);
         try
         {
             AddSubscription(connection, channel);
@@ -502,7 +502,7 @@ public sealed partial class Node
         }
         finally
         {
-            gate.Release();
+            pipe.Gate.Release();
         }
     }
 

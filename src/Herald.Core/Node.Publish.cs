@@ -12,13 +12,14 @@ public sealed partial class Node
 {
     [ThreadStatic] private static List<Connection>? t_recipients;
 
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _channelGates = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _userGates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, StreamPipe> _channelPipes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, StreamPipe> _userPipes = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Publishes: stores the publication in each target channel's history and each target user's inbox (when on),
-    /// then routes it to this node's connections. Per channel (and per user) store-then-deliver runs one publish at a
-    /// time, so live offsets arrive in order and recovery never misses or repeats one. Each frame is encoded once and
+    /// then routes it to this node's connections. Per channel (and per user) appends start in arrival order and may be
+    /// committed together, while deliveries follow strictly in offset order (<see cref="StreamPipe"/>), so live
+    /// offsets arrive in order and recovery never misses or repeats one. Each frame is encoded once and
     /// shared by all recipients; a recipient whose send queue is full is disconnected instead of slowing the others.
     /// </summary>
     public async ValueTask<PublishResult> PublishAsync(PublishRequest request, CancellationToken cancellation = default)
@@ -61,25 +62,15 @@ public sealed partial class Node
                 delivered += RouteToChannel(channel, 0, publication, request.Where, plainSeen);
                 continue;
             }
-            var gate = ChannelGate(channel);
-            await gate.WaitAsync(cancellation).ConfigureAwait(false);
-            try
+            var outcome = await StoreInOrderAsync(ChannelPipe(channel), () => _history.AppendAsync(channel, request.Data, history, cancellation),
+                position => RouteToChannel(channel, position?.Offset ?? 0, publication, request.Where, plainSeen), cancellation).ConfigureAwait(false);
+            delivered += outcome.Delivered;
+            if (outcome.Stored is { } position)
             {
-                var position = await _history.AppendAsync(channel, request.Data, history, cancellation).ConfigureAwait(false);
                 stored = true;
                 (positions ??= new(StringComparer.Ordinal))[channel] = position;
-                delivered += RouteToChannel(channel, position.Offset, publication, request.Where, plainSeen);
             }
-            catch (StoreUnavailableException ex)
-            {
-                // Live delivery goes on without an offset (it cannot be recovered); the publish answers 503.
-                storeFailure ??= ex;
-                delivered += RouteToChannel(channel, 0, publication, request.Where, plainSeen);
-            }
-            finally
-            {
-                gate.Release();
-            }
+            storeFailure ??= outcome.Failure;
         }
         foreach (var user in request.Users)
         {
@@ -88,24 +79,15 @@ public sealed partial class Node
                 delivered += RouteToUser(user, 0, publication, request.Where, plainSeen);
                 continue;
             }
-            var gate = UserGate(user);
-            await gate.WaitAsync(cancellation).ConfigureAwait(false);
-            try
+            var outcome = await StoreInOrderAsync(UserPipe(user), () => _inbox.AppendAsync(user, request.Data, InboxLimits, cancellation),
+                offset => RouteToUser(user, offset ?? 0, publication, request.Where, plainSeen), cancellation).ConfigureAwait(false);
+            delivered += outcome.Delivered;
+            if (outcome.Stored is { } offset)
             {
-                var offset = await _inbox.AppendAsync(user, request.Data, InboxLimits, cancellation).ConfigureAwait(false);
                 stored = true;
                 (inboxOffsets ??= new(StringComparer.Ordinal))[user] = offset;
-                delivered += RouteToUser(user, offset, publication, request.Where, plainSeen);
             }
-            catch (StoreUnavailableException ex)
-            {
-                storeFailure ??= ex;
-                delivered += RouteToUser(user, 0, publication, request.Where, plainSeen);
-            }
-            finally
-            {
-                gate.Release();
-            }
+            storeFailure ??= outcome.Failure;
         }
         if (request.Channels.Length == 0 && request.Users.Length == 0 && request.Where is not null)
         {
@@ -129,9 +111,65 @@ public sealed partial class Node
         return new PublishResult(delivered) { Positions = positions, InboxOffsets = inboxOffsets };
     }
 
-    internal SemaphoreSlim ChannelGate(string channel) => _channelGates.GetOrAdd(channel, static _ => new SemaphoreSlim(1, 1));
+    internal StreamPipe ChannelPipe(string channel) => _channelPipes.GetOrAdd(channel, static _ => new StreamPipe());
 
-    internal SemaphoreSlim UserGate(string user) => _userGates.GetOrAdd(user, static _ => new SemaphoreSlim(1, 1));
+    internal StreamPipe UserPipe(string user) => _userPipes.GetOrAdd(user, static _ => new StreamPipe());
+
+    private readonly record struct StoreOutcome<T>(T? Stored, int Delivered, StoreUnavailableException? Failure) where T : struct;
+
+    /// <summary>
+    /// Stores then delivers one publication of a stream: the append starts in line under the pipe's gate (so offsets
+    /// follow arrival), may overlap with later appends (group commit), and delivery waits for the previous one, so
+    /// live offsets arrive in order. When storage fails the publication is still delivered live, without an offset.
+    /// </summary>
+    private static async ValueTask<StoreOutcome<T>> StoreInOrderAsync<T>(StreamPipe pipe, Func<ValueTask<T>> append, Func<T?, int> deliver, CancellationToken cancellation)
+        where T : struct
+    {
+        Task<T> appending;
+        Task previous;
+        TaskCompletionSource done;
+        await pipe.Gate.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            appending = StartAsync(append);
+            (previous, done) = pipe.Enqueue();
+        }
+        finally
+        {
+            pipe.Gate.Release();
+        }
+        try
+        {
+            T? stored = null;
+            StoreUnavailableException? failure = null;
+            try
+            {
+                stored = await appending.ConfigureAwait(false);
+            }
+            catch (StoreUnavailableException ex)
+            {
+                failure = ex;
+            }
+            await previous.ConfigureAwait(false);
+            return new StoreOutcome<T>(stored, deliver(stored), failure);
+        }
+        finally
+        {
+            done.SetResult();
+        }
+
+        static Task<T> StartAsync(Func<ValueTask<T>> append)
+        {
+            try
+            {
+                return append().AsTask();
+            }
+            catch (Exception ex)
+            {
+                return Task.FromException<T>(ex);
+            }
+        }
+    }
 
     private RetentionLimits InboxLimits => new(Options.InboxSize, Options.InboxTtl);
 

@@ -110,17 +110,20 @@ public sealed partial class Node
         w.WriteEndObject();
     }
 
-    /// <summary>Takes several gates in a fixed order (so two callers can never deadlock) and returns a releaser.</summary>
-    private static async ValueTask<GateSet> AcquireAsync(IEnumerable<(string Name, SemaphoreSlim Gate)> gates)
+    /// <summary>
+    /// Quiesces several streams in a fixed order (so two callers can never deadlock): their gates are held and all
+    /// their started publications delivered until the returned set is disposed.
+    /// </summary>
+    private static async ValueTask<GateSet> QuiesceAsync(IEnumerable<(string Name, Routing.StreamPipe Pipe)> pipes)
     {
-        var ordered = gates.DistinctBy(g => g.Name).OrderBy(g => g.Name, StringComparer.Ordinal).Select(g => g.Gate).ToList();
+        var ordered = pipes.DistinctBy(p => p.Name).OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => p.Pipe).ToList();
         var taken = new List<SemaphoreSlim>(ordered.Count);
         try
         {
-            foreach (var gate in ordered)
+            foreach (var pipe in ordered)
             {
-                await gate.WaitAsync().ConfigureAwait(false);
-                taken.Add(gate);
+                await pipe.QuiesceAsync().ConfigureAwait(false);
+                taken.Add(pipe.Gate);
             }
         }
         catch

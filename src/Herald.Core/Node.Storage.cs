@@ -26,8 +26,8 @@ public sealed partial class Node
     public async ValueTask RemoveHistoryAsync(string channel, CancellationToken cancellation = default)
     {
         ResolveForHistory(channel);
-        var gate = ChannelGate(channel);
-        await gate.WaitAsync(cancellation).ConfigureAwait(false);
+        var pipe = ChannelPipe(channel);
+        await pipe.QuiesceAsync(cancellation).ConfigureAwait(false);
         try
         {
             await Stored(async () =>
@@ -38,7 +38,7 @@ public sealed partial class Node
         }
         finally
         {
-            gate.Release();
+            pipe.Gate.Release();
         }
     }
 
