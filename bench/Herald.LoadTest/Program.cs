@@ -19,6 +19,10 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "fanout")
+        {
+            return await FanoutAsync(args[1..]);
+        }
         var options = Options.Parse(args);
         if (options is null)
         {
@@ -39,6 +43,42 @@ internal static class Program
                 Directory.Delete(dataDirectory, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// <c>fanout --port P --udp-port U --pid PID [--connections 10000] [--rate 10] [--seconds 10] [--one-in-ten] [--parallel 64]</c>
+    /// against a Herald started separately (e.g. <c>dotnet herald.dll serve --memory</c>).
+    /// </summary>
+    private static async Task<int> FanoutAsync(string[] args)
+    {
+        int port = 6552, udpPort = 6553, pid = 0, connections = 10_000, rate = 10, seconds = 10, parallel = 64;
+        var oneInTen = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            int Next() => int.Parse(args[++i], CultureInfo.InvariantCulture);
+            switch (args[i])
+            {
+                case "--port": port = Next(); break;
+                case "--udp-port": udpPort = Next(); break;
+                case "--pid": pid = Next(); break;
+                case "--connections": connections = Math.Clamp(Next(), 1, 100_000); break;
+                case "--rate": rate = Math.Clamp(Next(), 1, 100_000); break;
+                case "--seconds": seconds = Math.Clamp(Next(), 1, 600); break;
+                case "--parallel": parallel = Math.Clamp(Next(), 1, 1024); break;
+                case "--one-in-ten": oneInTen = true; break;
+                default:
+                    Console.Error.WriteLine($"unknown option {args[i]}");
+                    return 2;
+            }
+        }
+        if (pid == 0)
+        {
+            Console.Error.WriteLine("fanout needs --pid of the running Herald (to read its memory and CPU time)");
+            return 2;
+        }
+        var result = await FanoutLoad.RunAsync(new FanoutLoad.Options(port, udpPort, pid, connections, rate, seconds, oneInTen, parallel));
+        Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
     }
 
     private static async Task<Result> RunAsync(Options options, string? dataDirectory)

@@ -1,0 +1,54 @@
+using System.Globalization;
+
+namespace Herald.LoadTest;
+
+/// <summary>Reads a server process's memory and CPU time from /proc, and the kernel's UDP receive-buffer drops.</summary>
+internal static class ServerProcess
+{
+    /// <summary>Resident set size (VmRSS) and proportional set size (Pss) in KiB.</summary>
+    public static (long RssKiB, long PssKiB) Memory(int pid)
+    {
+        long rss = 0, pss = 0;
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                rss = Kib(line);
+            }
+        }
+        var rollup = $"/proc/{pid}/smaps_rollup";
+        if (File.Exists(rollup))
+        {
+            foreach (var line in File.ReadLines(rollup))
+            {
+                if (line.StartsWith("Pss:", StringComparison.Ordinal))
+                {
+                    pss = Kib(line);
+                }
+            }
+        }
+        return (rss, pss);
+    }
+
+    /// <summary>User + system CPU time of the process.</summary>
+    public static TimeSpan CpuTime(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+    }
+
+    /// <summary>The kernel's count of UDP datagrams dropped for a full receive buffer (all sockets).</summary>
+    public static long UdpReceiveBufferErrors()
+    {
+        var lines = File.ReadAllLines("/proc/net/snmp").Where(l => l.StartsWith("Udp:", StringComparison.Ordinal)).ToArray();
+        var names = lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var values = lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var index = Array.IndexOf(names, "RcvbufErrors");
+        return index < 0 ? 0 : long.Parse(values[index], CultureInfo.InvariantCulture);
+    }
+
+    private static long Kib(string line) =>
+        long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+}
