@@ -4,6 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# The Redis engine's tests start a real redis-server on a free loopback port (tests/Herald.Specification.Tests) and fail
+# without one: install it when it is missing (Debian's package, as root, non-interactive, quiet).
+if ! command -v redis-server >/dev/null; then
+  echo "== Installing redis-server"
+  (export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq redis-server >/dev/null)
+fi
+
 configuration="${CONFIGURATION:-Debug}"
 results="$(pwd)/TestResults"
 rm -rf "$results"
@@ -27,6 +34,32 @@ for trx in "$results"/*.trx; do
   e=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${t:-0} - ${e:-0}))
 done
+# SDKs: each folder's test.sh starts its own Herald and prints its runner's summary. Their counts join the total.
+export HERALD_SKIP_BUILD=1 # built above
+for sdk_test in sdk/*/test.sh; do
+  [ -f "$sdk_test" ] || continue
+  name=$(basename "$(dirname "$sdk_test")")
+  echo "== SDK: $name"
+  log="$results/sdk-$name.log"
+  sdk_status=0
+  bash "$sdk_test" 2>&1 | tee "$log" || sdk_status=$?
+  # "N passed, M failed" (php, python, java runners) or vitest's "Tests  N passed | M failed (T)".
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 || true)
+  if [ -n "$line" ]; then
+    p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+  else
+    line=$(grep -E '^ +Tests +' "$log" | tail -n 1 || true)
+    p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+    f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+  fi
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  if [ "$sdk_status" -ne 0 ]; then
+    echo "SDK $name: tests failed (exit $sdk_status)" >&2
+    status=1
+    [ "${f:-0}" -gt 0 ] || failed=$((failed + 1))
+  fi
+done
+
 echo "== Summary"
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 if [ "$passed" -eq 0 ] && [ "$status" -eq 0 ]; then

@@ -129,6 +129,7 @@ public sealed partial class Node
             foreach (var channel in connection.MarkClosedAndTakeChannels())
             {
                 _channels.Remove(channel, connection);
+                PresenceLeft(connection, channel);
             }
             _index.Remove(connection);
             if (connection.UserId.Length > 0)

@@ -520,6 +520,10 @@ public sealed partial class Node
             return false;
         }
         PresenceJoined(connection, channel);
+        if (connection.State == ConnectionState.Closed)
+        {
+            PresenceLeft(connection, channel); // closed while joining: the leave may have run first (leaving is idempotent)
+        }
         return true;
     }
 

@@ -111,7 +111,7 @@ public sealed partial class Node
         return (ready.Count, ready.Where(c => c.UserId.Length > 0).Select(c => c.UserId).Distinct(StringComparer.Ordinal).Count());
     }
 
-    /// <summary>Up to <paramref name="limit"/> connections matching <paramref name="where"/>, ordered by id, after <paramref name="cursor"/>.</summary>
+    /// <summary>Up to <paramref name="limit"/> (plus one, to tell whether more follow) connections matching <paramref name="where"/>, ordered by id, after <paramref name="cursor"/>.</summary>
     public IReadOnlyList<Connection> ConnectionsMatching(WhereFilter where, string? cursor, int limit)
     {
         var recipients = RentRecipients();
@@ -124,14 +124,17 @@ public sealed partial class Node
             _index.Match(where, recipients);
         }
         var page = recipients.Where(c => c.State == ConnectionState.Ready && (cursor is null || string.CompareOrdinal(c.Id, cursor) > 0))
-            .OrderBy(c => c.Id, StringComparer.Ordinal).Take(Math.Clamp(limit, 1, 1000)).ToList();
+            .OrderBy(c => c.Id, StringComparer.Ordinal).Take(Math.Clamp(limit, 1, 1000) + 1).ToList();
         ReturnRecipients(recipients);
         return page;
     }
 
-    /// <summary>Active channels with their subscriber counts, by name, after <paramref name="cursor"/>, filtered by prefix.</summary>
+    /// <summary>
+    /// Active channels with their subscriber counts, by name, after <paramref name="cursor"/>, filtered by prefix; up to
+    /// <paramref name="limit"/> plus one, so the caller knows whether another page follows.
+    /// </summary>
     public IReadOnlyList<(string Channel, int Subscribers)> ChannelsPage(string? prefix, string? cursor, int limit) =>
-        _channels.Page(prefix, cursor, Math.Clamp(limit, 1, 1000));
+        _channels.Page(prefix, cursor, Math.Clamp(limit, 1, 1000) + 1);
 
     /// <summary>Connections of a user, or the one connection with an id.</summary>
     public IReadOnlyList<Connection> Find(string? user, string? client)
@@ -148,6 +151,10 @@ public sealed partial class Node
     /// <summary>Subscribes live connections to a channel from the backend; native ones get a subscribe push.</summary>
     public int SubscribeFromServer(IReadOnlyList<Connection> connections, string channel)
     {
+        if (_policy.Resolve(channel, out var error) is null)
+        {
+            throw new NodeRequestException(ErrorCodes.UnknownNamespace, error);
+        }
         var count = 0;
         foreach (var connection in connections)
         {

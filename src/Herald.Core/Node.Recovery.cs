@@ -162,6 +162,7 @@ public sealed partial class Node
         try
         {
             acked = await _inbox.AckAsync(connection.UserId, offset).ConfigureAwait(false);
+            StoreRecovered();
         }
         catch (StoreUnavailableException ex)
         {

@@ -21,10 +21,17 @@ internal sealed class SqliteHistoryStore(SqliteWriter writer, SqliteReader reade
     {
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentNullException.ThrowIfNull(data);
+        // The task is the writer's own (no wrapper), so appends to one channel complete in offset order.
         return new(writer.WriteAsync(session =>
         {
-            var stream = session.FindOrCreate(StreamKind.Channel, channel, _reserved.TryGetValue(channel, out var reserved) ? reserved : Epochs.New());
-            _reserved.TryRemove(channel, out _);
+            var epoch = _reserved.TryGetValue(channel, out var reserved) ? reserved : Epochs.New();
+            var stream = session.FindOrCreate(StreamKind.Channel, channel, epoch);
+            if (!ReferenceEquals(stream.Epoch, epoch))
+            {
+                // The stream already existed: its reservation (if any) is stale. A stream created by this write keeps
+                // its reservation until a later write finds it, so a failed commit cannot lose the reserved epoch.
+                _reserved.TryRemove(channel, out _);
+            }
             return new StreamPosition(session.Append(stream, data, limits), stream.Epoch);
         }, cancellation));
     }

@@ -68,6 +68,11 @@ public sealed class PresenceApiTests
         Assert.Single(next.GetProperty("members").EnumerateArray());
         Assert.False(next.TryGetProperty("cursor", out _));
         Assert.Equal(["order-1001", "order-1002"], channels.GetProperty("channels").EnumerateArray().Select(c => c.GetProperty("channel").GetString()));
+        Assert.False(channels.TryGetProperty("cursor", out _));
+        var firstPage = await Api(server, "channels", """{"prefix":"order-","limit":1}""");
+        Assert.Equal("order-1001", firstPage.GetProperty("cursor").GetString());
+        var exactPage = await Api(server, "channels", """{"prefix":"order-","limit":2}""");
+        Assert.False(exactPage.TryGetProperty("cursor", out _));
         Assert.Equal(1, count.GetProperty("connections").GetInt32());
         Assert.Equal("2", Assert.Single(count.GetProperty("clients").EnumerateArray().ToList()).GetProperty("attrs").GetProperty("school_id").GetString());
         Assert.Equal(5, everyone.GetProperty("connections").GetInt32());
@@ -115,6 +120,9 @@ public sealed class PresenceApiTests
         Assert.Equal("finance only", targeted.GetProperty("data").GetString());
         Assert.Equal("unsubscribe", unsubscribed.GetProperty("push").GetString());
         Assert.Equal(0, (await Api(server, "presence_stats", """{"channel":"approvals"}""")).GetProperty("connections").GetInt32());
+        var unknownNamespace = await server.PostApiAsync("subscribe", """{"user":"42","channel":"nope:1"}""");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, unknownNamespace.StatusCode);
+        Assert.Equal(ErrorCodes.UnknownNamespace, (await TestServer.JsonAsync(unknownNamespace)).GetProperty("error").GetProperty("code").GetInt32());
     }
 
     [Fact]

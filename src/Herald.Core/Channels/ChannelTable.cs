@@ -14,7 +14,8 @@ internal sealed class ChannelTable
     /// <summary>Channels with at least one subscriber.</summary>
     public int Count => _channels.Count;
 
-    public void Add(string channel, Connection connection)
+    /// <summary>Adds a subscriber; true when it is the channel's first on this node.</summary>
+    public bool Add(string channel, Connection connection)
     {
         while (true)
         {
@@ -25,17 +26,17 @@ internal sealed class ChannelTable
                 {
                     continue; // lost a race with the removal of an emptied channel: take the new instance
                 }
-                subscribers.Set.Add(connection);
-                return;
+                return subscribers.Set.Add(connection) && subscribers.Set.Count == 1;
             }
         }
     }
 
-    public void Remove(string channel, Connection connection)
+    /// <summary>Removes a subscriber; true when it was the channel's last on this node.</summary>
+    public bool Remove(string channel, Connection connection)
     {
         if (!_channels.TryGetValue(channel, out var subscribers))
         {
-            return;
+            return false;
         }
         lock (subscribers)
         {
@@ -43,7 +44,9 @@ internal sealed class ChannelTable
             {
                 subscribers.Removed = true;
                 _channels.TryRemove(new KeyValuePair<string, Subscribers>(channel, subscribers));
+                return true;
             }
+            return false;
         }
     }
 
@@ -79,11 +82,12 @@ internal sealed class ChannelTable
     /// </summary>
     public List<(string Channel, int Subscribers)> Page(string? prefix, string? cursor, int limit)
     {
-        var names = _channels.Keys
+        return [.. _channels.Keys
             .Where(c => (prefix is null || c.StartsWith(prefix, StringComparison.Ordinal)) && (cursor is null || string.CompareOrdinal(c, cursor) > 0))
             .Order(StringComparer.Ordinal)
-            .Take(limit);
-        return [.. names.Select(c => (c, SubscriberCount(c))).Where(p => p.Item2 > 0)];
+            .Select(c => (c, SubscriberCount(c)))
+            .Where(p => p.Item2 > 0) // emptied meanwhile: skip before counting the page, so pages stay full
+            .Take(limit)];
     }
 
     private sealed class Subscribers

@@ -9,7 +9,10 @@ internal sealed class UserIndex
     private readonly Lock _sync = new();
 
     /// <summary>Adds <paramref name="connection"/> unless the user already has <paramref name="limit"/> connections (0: no limit).</summary>
-    public bool TryAdd(string user, Connection connection, int limit)
+    public bool TryAdd(string user, Connection connection, int limit) => TryAdd(user, connection, limit, out _);
+
+    /// <summary>As above; <paramref name="first"/> says whether it is the user's first connection on this node.</summary>
+    public bool TryAdd(string user, Connection connection, int limit, out bool first)
     {
         lock (_sync)
         {
@@ -17,23 +20,27 @@ internal sealed class UserIndex
             {
                 _byUser[user] = set = [];
             }
+            first = false;
             if (limit > 0 && set.Count >= limit)
             {
                 return false;
             }
-            set.Add(connection);
+            first = set.Add(connection) && set.Count == 1;
             return true;
         }
     }
 
-    public void Remove(string user, Connection connection)
+    /// <summary>Removes a connection; true when it was the user's last on this node.</summary>
+    public bool Remove(string user, Connection connection)
     {
         lock (_sync)
         {
             if (_byUser.TryGetValue(user, out var set) && set.Remove(connection) && set.Count == 0)
             {
                 _byUser.Remove(user);
+                return true;
             }
+            return false;
         }
     }
 
@@ -49,12 +56,15 @@ internal sealed class UserIndex
         }
     }
 
-    /// <summary>Number of connections of <paramref name="user"/>.</summary>
+    /// <summary>
+    /// Number of ready connections of <paramref name="user"/>: one still being admitted (its token's channels not yet
+    /// subscribed) does not count, so "online" never runs ahead of what a publish would reach.
+    /// </summary>
     public int CountOf(string user)
     {
         lock (_sync)
         {
-            return _byUser.TryGetValue(user, out var set) ? set.Count : 0;
+            return _byUser.TryGetValue(user, out var set) ? set.Count(c => c.State == ConnectionState.Ready) : 0;
         }
     }
 

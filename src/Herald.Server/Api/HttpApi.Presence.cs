@@ -63,7 +63,7 @@ internal sealed partial class HttpApi
                 await WriteJsonAsync(context, (page, limit), static (w, s) =>
                 {
                     w.WriteStartArray("channels"u8);
-                    foreach (var (channel, subscribers) in s.page)
+                    foreach (var (channel, subscribers) in s.page.Take(s.limit))
                     {
                         w.WriteStartObject();
                         w.WriteString("channel"u8, channel);
@@ -71,9 +71,9 @@ internal sealed partial class HttpApi
                         w.WriteEndObject();
                     }
                     w.WriteEndArray();
-                    if (s.page.Count == s.limit)
+                    if (s.page.Count > s.limit)
                     {
-                        w.WriteString("cursor"u8, s.page[^1].Channel);
+                        w.WriteString("cursor"u8, s.page[s.limit - 1].Channel); // another page follows
                     }
                 }).ConfigureAwait(false);
                 break;
@@ -93,15 +93,16 @@ internal sealed partial class HttpApi
                     {
                         return;
                     }
+                    var limit = Math.Clamp(s.limit, 1, 1000);
                     w.WriteStartArray("clients"u8);
-                    foreach (var connection in s.page)
+                    foreach (var connection in s.page.Take(limit))
                     {
                         WriteClient(w, connection);
                     }
                     w.WriteEndArray();
-                    if (s.page.Count == Math.Clamp(s.limit, 1, 1000))
+                    if (s.page.Count > limit)
                     {
-                        w.WriteString("cursor"u8, s.page[^1].Id);
+                        w.WriteString("cursor"u8, s.page[limit - 1].Id); // another page follows
                     }
                 }).ConfigureAwait(false);
                 break;
@@ -135,11 +136,13 @@ internal sealed partial class HttpApi
             case "attributes":
             {
                 var targets = Targets(root);
-                if (!root.TryGetProperty("attrs", out var attrs)
-                    || !AttributeJson.TryParseAttributes(Encoding.UTF8.GetBytes(attrs.GetRawText()), node.Options.MaxAttributes, out var set, out var code, out var error))
+                if (!root.TryGetProperty("attrs", out var attrs))
                 {
-                    throw new NodeRequestException(attrs.ValueKind == JsonValueKind.Undefined ? ErrorCodes.BadRequest : ErrorCodes.InvalidAttributes,
-                        attrs.ValueKind == JsonValueKind.Undefined ? "attributes needs \"attrs\": an object of attributes" : "attrs: " + (attrs.ValueKind == JsonValueKind.Object ? ErrorMessage(attrs) : "must be an object"));
+                    throw new NodeRequestException(ErrorCodes.BadRequest, "attributes needs \"attrs\": an object of attributes");
+                }
+                if (!AttributeJson.TryParseAttributes(Encoding.UTF8.GetBytes(attrs.GetRawText()), node.Options.MaxAttributes, out var set, out var code, out var error))
+                {
+                    throw new NodeRequestException(code, "attrs: " + error);
                 }
                 var changed = node.SetAttributesFromServer(targets, set);
                 await WriteJsonAsync(context, changed, static (w, n) => w.WriteNumber("connections"u8, n)).ConfigureAwait(false);
@@ -147,11 +150,6 @@ internal sealed partial class HttpApi
             }
         }
 
-        string ErrorMessage(JsonElement attrs)
-        {
-            AttributeJson.TryParseAttributes(Encoding.UTF8.GetBytes(attrs.GetRawText()), node.Options.MaxAttributes, out _, out _, out var message);
-            return message;
-        }
     }
 
     private static void WriteClient(Utf8JsonWriter w, Connection connection)

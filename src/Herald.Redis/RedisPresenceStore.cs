@@ -1,0 +1,116 @@
+using Herald.Core.Engine;
+using Herald.Redis.Internal;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Herald.Redis;
+
+/// <summary>
+/// Presence in Redis, shared by every node. Per channel a hash client → entry JSON, a sorted set of client ids for
+/// paging, a count per user and per node, and per node the set of its clients (see <see cref="RedisKeys"/>); each change
+/// is one Lua script on the channel's slot, so the counts always match the entries. Every entry names the node that
+/// added it, and each node renews a heartbeat that expires after <c>expiry</c>: when a node stops without removing its
+/// entries (a crash), another node notices at its next heartbeat and removes them, and a read that meets a node whose
+/// heartbeat expired removes its entries before answering. So a dead node's entries are gone within expiry plus one
+/// heartbeat interval (see RedisPresenceStore.Heartbeat.cs).
+/// </summary>
+internal sealed partial class RedisPresenceStore : IPresenceStore, IAsyncDisposable
+{
+    private readonly RedisRunner _redis;
+    private readonly RedisKeys _keys;
+    private readonly string _node;
+    private readonly TimeSpan _interval;
+    private readonly TimeSpan _expiry;
+    private readonly ILogger _logger;
+
+    /// <summary>Presence as node <paramref name="nodeId"/>, renewing its heartbeat every <paramref name="heartbeatInterval"/>.</summary>
+    public RedisPresenceStore(RedisRunner redis, RedisKeys keys, string nodeId, TimeSpan heartbeatInterval, TimeSpan expiry, ILogger logger)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nodeId);
+        if (heartbeatInterval <= TimeSpan.Zero || expiry < 2 * heartbeatInterval)
+        {
+            throw new ArgumentException($"The presence expiry ({expiry}) must be at least twice the heartbeat interval ({heartbeatInterval})", nameof(expiry));
+        }
+        _redis = redis;
+        _keys = keys;
+        _node = nodeId;
+        _interval = heartbeatInterval;
+        _expiry = expiry;
+        _logger = logger;
+        _heartbeats = Task.Run(RunHeartbeatsAsync);
+    }
+
+    /// <summary>The id this store writes into its entries.</summary>
+    public string NodeId => _node;
+
+    /// <inheritdoc />
+    public async ValueTask<PresenceChange> AddAsync(string channel, PresenceEntry entry, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(entry);
+        await EnsureHeartbeatAsync(cancellation).ConfigureAwait(false);
+        RedisValue[] args = [entry.ClientId, entry.UserId, _node, PresenceEntryJson.Write(entry, _node), _keys.PresenceNodeMembersPrefix(channel)];
+        var result = (RedisResult[])(await _redis.EvaluateAsync(PresenceScripts.Add, ChangeKeys(channel), args, "presence add", cancellation).ConfigureAwait(false))!;
+        var added = (long)result[0] == 1;
+        if (added)
+        {
+            _redis.Send(NodeScripts.IndexDelta, [_keys.NodePresenceIndex(_node)], [channel, 1]);
+        }
+        return new PresenceChange(added, (int)(long)result[1]);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<PresenceChange> RemoveAsync(string channel, string clientId, string userId, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(clientId);
+        RedisValue[] args = [clientId, _keys.PresenceNodeMembersPrefix(channel)];
+        var result = (RedisResult[])(await _redis.EvaluateAsync(PresenceScripts.Remove, ChangeKeys(channel), args, "presence remove", cancellation).ConfigureAwait(false))!;
+        var removed = (long)result[0] == 1;
+        if (removed)
+        {
+            _redis.Send(NodeScripts.IndexDelta, [_keys.NodePresenceIndex((string)result[2]!)], [channel, -1]);
+        }
+        return new PresenceChange(removed, (int)(long)result[1]);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<PresencePage> GetAsync(string channel, string? cursor, int limit, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        RedisKey[] keys = [_keys.PresenceMembers(channel), _keys.PresenceOrder(channel), _keys.PresenceNodes(channel)];
+        RedisValue[] args = [cursor ?? "", Math.Max(0, limit)];
+        var result = (RedisResult[])(await _redis.EvaluateAsync(PresenceScripts.Page, keys, args, "presence read", cancellation).ConfigureAwait(false))!;
+        if (await PurgeDeadNodesAsync(channel, result, 2, (int)(long)result[1], cancellation).ConfigureAwait(false))
+        {
+            result = (RedisResult[])(await _redis.EvaluateAsync(PresenceScripts.Page, keys, args, "presence read", cancellation).ConfigureAwait(false))!;
+        }
+        var members = new List<PresenceEntry>();
+        for (var i = 2 + (int)(long)result[1]; i + 1 < result.Length; i += 2)
+        {
+            if (!result[i + 1].IsNull)
+            {
+                members.Add(PresenceEntryJson.Read((string)result[i]!, (byte[])result[i + 1]!));
+            }
+        }
+        var more = (long)result[0] == 1 && members.Count > 0;
+        return new PresencePage(members, more ? members[^1].ClientId : null);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<PresenceStats> GetStatsAsync(string channel, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        RedisKey[] keys = [_keys.PresenceMembers(channel), _keys.PresenceUsers(channel), _keys.PresenceNodes(channel)];
+        var result = (RedisResult[])(await _redis.EvaluateAsync(PresenceScripts.Stats, keys, [], "presence stats", cancellation).ConfigureAwait(false))!;
+        if (await PurgeDeadNodesAsync(channel, result, 2, result.Length - 2, cancellation).ConfigureAwait(false))
+        {
+            result = (RedisResult[])(await _redis.EvaluateAsync(PresenceScripts.Stats, keys, [], "presence stats", cancellation).ConfigureAwait(false))!;
+        }
+        return new PresenceStats((int)(long)result[0], (int)(long)result[1]);
+    }
+
+    /// <summary>The keys the change scripts (add, remove, purge) take, in their order.</summary>
+    private RedisKey[] ChangeKeys(string channel) =>
+        [_keys.PresenceMembers(channel), _keys.PresenceOrder(channel), _keys.PresenceUsers(channel), _keys.PresenceNodes(channel)];
+}

@@ -1,0 +1,22 @@
+using Herald.Core.Engine;
+using Herald.Redis;
+using Herald.Specification.Tests.Infrastructure;
+
+namespace Herald.Specification.Tests.Engine;
+
+[Collection(RedisCollection.Name)]
+public sealed class RedisPresenceStoreTests(RedisServerFixture redis) : PresenceStoreContract, IAsyncLifetime
+{
+    private readonly RecordingLogger _logs = new();
+    private RedisEngine? _engine;
+
+    protected override IPresenceStore CreateStore() => _engine!.Presence;
+
+    public async Task InitializeAsync() => _engine = await redis.ConnectAsync(_logs);
+
+    public async Task DisposeAsync()
+    {
+        await _engine!.DisposeAsync();
+        Assert.Empty(_logs.Errors);
+    }
+}

@@ -1,0 +1,46 @@
+using Herald.Redis;
+
+namespace Herald.Specification.Tests.Infrastructure;
+
+/// <summary>The tests that need Redis share one server; each test still gets its own key prefix.</summary>
+[CollectionDefinition(Name)]
+public sealed class RedisCollection : ICollectionFixture<RedisServerFixture>
+{
+    public const string Name = "Redis";
+}
+
+/// <summary>Starts one <c>redis-server</c> for the collection and kills it at the end.</summary>
+public sealed class RedisServerFixture : IAsyncLifetime
+{
+    private RedisServer? _server;
+
+    public RedisServer Server => _server ?? throw new InvalidOperationException("the Redis server has not started");
+
+    public async Task InitializeAsync() => _server = await RedisServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    /// <summary>Options for an engine on <paramref name="server"/> (default: the shared one) under a fresh key prefix.</summary>
+    public RedisEngineOptions Options(string? prefix = null, string? nodeName = null, RedisServer? server = null) => new()
+    {
+        Addresses = [(server ?? Server).Address],
+        KeyPrefix = prefix ?? NewPrefix(),
+        NodeName = nodeName ?? "test",
+        HeartbeatInterval = TimeSpan.FromMilliseconds(100),
+        NodeExpiry = TimeSpan.FromMilliseconds(500),
+        ConnectTimeout = TimeSpan.FromSeconds(2),
+        CommandTimeout = TimeSpan.FromSeconds(2),
+    };
+
+    /// <summary>Connects an engine (a node) under a fresh key prefix unless one is given.</summary>
+    public Task<RedisEngine> ConnectAsync(RecordingLogger logger, TimeProvider? time = null, string? prefix = null, string? nodeName = null) =>
+        RedisEngine.ConnectAsync(Options(prefix, nodeName), logger, time).DefaultTimeout();
+
+    public static string NewPrefix() => "test-" + Guid.NewGuid().ToString("N");
+}
