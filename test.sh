@@ -34,9 +34,10 @@ for trx in "$results"/*.trx; do
   e=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${t:-0} - ${e:-0}))
 done
-# SDKs: each folder's test.sh starts its own Herald and prints its runner's summary. Their counts join the total.
+# SDKs, then the examples (which use the built JS SDK): each test.sh starts its own Herald and prints its runner's
+# summary. Their counts join the total.
 export HERALD_SKIP_BUILD=1 # built above
-for sdk_test in sdk/*/test.sh; do
+for sdk_test in sdk/*/test.sh examples/test.sh; do
   [ -f "$sdk_test" ] || continue
   name=$(basename "$(dirname "$sdk_test")")
   echo "== SDK: $name"
