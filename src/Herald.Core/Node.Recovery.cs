@@ -79,17 +79,23 @@ public sealed partial class Node
         if (state.Recovered is { } recovered)
         {
             w.WriteBoolean("recovered"u8, recovered);
-            w.WriteStartArray("publications"u8);
-            foreach (var publication in state.Publications)
-            {
-                w.WriteStartObject();
-                w.WriteNumber("offset"u8, publication.Offset);
-                w.WritePropertyName("data"u8);
-                w.WriteRawValue(publication.Data, skipInputValidation: true);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            WritePublications(w, state.Publications);
         }
+    }
+
+    /// <summary>Writes <c>"publications":[{"offset":N,"data":...}...]</c>.</summary>
+    private static void WritePublications(Utf8JsonWriter w, IReadOnlyList<StoredPublication> publications)
+    {
+        w.WriteStartArray("publications"u8);
+        foreach (var publication in publications)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("offset"u8, publication.Offset);
+            w.WritePropertyName("data"u8);
+            w.WriteRawValue(publication.Data, skipInputValidation: true);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     private static void WriteInbox(Utf8JsonWriter w, InboxPage inbox)
@@ -97,16 +103,7 @@ public sealed partial class Node
         w.WriteStartObject("inbox"u8);
         w.WriteNumber("offset"u8, inbox.Offset);
         w.WriteNumber("acked"u8, inbox.Acked);
-        w.WriteStartArray("publications"u8);
-        foreach (var entry in inbox.Publications)
-        {
-            w.WriteStartObject();
-            w.WriteNumber("offset"u8, entry.Offset);
-            w.WritePropertyName("data"u8);
-            w.WriteRawValue(entry.Data, skipInputValidation: true);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
+        WritePublications(w, inbox.Publications);
         w.WriteEndObject();
     }
 
