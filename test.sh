@@ -43,7 +43,7 @@ for sdk_test in sdk/*/test.sh examples/test.sh; do
   echo "== SDK: $name"
   log="$results/sdk-$name.log"
   sdk_status=0
-  bash "$sdk_test" 2>&1 | tee "$log" || sdk_status=$?
+  NO_COLOR=1 FORCE_COLOR=0 bash "$sdk_test" 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g' | tee "$log" || sdk_status=$?
   # "N passed, M failed" (php, python, java runners) or vitest's "Tests  N passed | M failed (T)".
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 || true)
   if [ -n "$line" ]; then
