@@ -83,7 +83,14 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.host.forget(this);
     this.setState('unsubscribed');
     this.generation++;
-    if (wasActive && this.host.isConnected()) await this.host.call('unsubscribe', { channel: this.channel });
+    if (wasActive && this.host.isConnected()) {
+      try {
+        await this.host.call('unsubscribe', { channel: this.channel });
+      } catch (error) {
+        // Code 0: the connection closed first, and a closed connection has no subscriptions left: nothing to undo.
+        if ((error as HeraldError).code !== 0) throw error;
+      }
+    }
     if (wasActive) this.emit('unsubscribed', { channel: this.channel });
   }
 
