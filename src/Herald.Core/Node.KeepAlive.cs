@@ -8,6 +8,7 @@ public sealed partial class Node
     private static readonly TimeSpan KeepAliveTickInterval = TimeSpan.FromMilliseconds(500);
     private readonly ITimer _keepAliveTimer;
     private int _tickRunning;
+    private long _housekeepingTicks;
 
     /// <summary>
     /// One sweep over the connections (a single timer for the whole node: no timer per connection): pings native
@@ -22,7 +23,12 @@ public sealed partial class Node
         }
         try
         {
-            _idempotency.Sweep();
+            // Housekeeping every 20 ticks (10 s): forget old idempotency keys and idle stream pipes.
+            if (++_housekeepingTicks % 20 == 0)
+            {
+                _idempotency.Sweep();
+                SweepPipes(PipeIdle);
+            }
             var now = NowTicks;
             var ping = Options.PingInterval.Ticks;
             var stale = (Options.PingInterval + Options.PongTimeout).Ticks;

@@ -203,10 +203,10 @@ public sealed partial class Node
             .Select(c => (Channel: c, Ns: Channels.ChannelName.IsValid(c, out _) ? _policy.Resolve(c, out _) : null))
             .Where(c => c.Ns is { History.Enabled: true })
             .ToList();
-        var pipes = historyChannels.Select(c => ("c:" + c.Channel, ChannelPipe(c.Channel)));
+        var pipes = historyChannels.Select(c => (_channelPipes, c.Channel));
         if (inboxOn)
         {
-            pipes = pipes.Append(("u:" + user, UserPipe(user)));
+            pipes = pipes.Append((_userPipes, user));
         }
         using (await QuiesceAsync(pipes).ConfigureAwait(false))
         {
@@ -478,8 +478,7 @@ public sealed partial class Node
         }
         // While the channel's stream is quiet no publish is stored or delivered: the reply (with what was missed) and then the
         // live publications follow each other without a gap or a repeat.
-        var pipe = ChannelPipe(channel);
-        await pipe.QuiesceAsync().ConfigureAwait(false);
+        var pipe = await _channelPipes.EnterAsync(channel, quiesce: true).ConfigureAwait(false);
         try
         {
             AddSubscription(connection, channel);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Herald.Core.Attributes;
 using Herald.Core.Channels;
 using Herald.Core.Connections;
@@ -12,8 +11,8 @@ public sealed partial class Node
 {
     [ThreadStatic] private static List<Connection>? t_recipients;
 
-    private readonly ConcurrentDictionary<string, StreamPipe> _channelPipes = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, StreamPipe> _userPipes = new(StringComparer.Ordinal);
+    private readonly StreamPipes _channelPipes = new();
+    private readonly StreamPipes _userPipes = new();
 
     /// <summary>
     /// Publishes: stores the publication in each target channel's history and each target user's inbox (when on),
@@ -62,7 +61,7 @@ public sealed partial class Node
                 delivered += RouteToChannel(channel, 0, publication, request.Where, plainSeen);
                 continue;
             }
-            var outcome = await StoreInOrderAsync(ChannelPipe(channel), () => _history.AppendAsync(channel, request.Data, history, cancellation),
+            var outcome = await StoreInOrderAsync(_channelPipes, channel, () => _history.AppendAsync(channel, request.Data, history, cancellation),
                 position => RouteToChannel(channel, position?.Offset ?? 0, publication, request.Where, plainSeen), cancellation).ConfigureAwait(false);
             delivered += outcome.Delivered;
             if (outcome.Stored is { } position)
@@ -79,7 +78,7 @@ public sealed partial class Node
                 delivered += RouteToUser(user, 0, publication, request.Where, plainSeen);
                 continue;
             }
-            var outcome = await StoreInOrderAsync(UserPipe(user), () => _inbox.AppendAsync(user, request.Data, InboxLimits, cancellation),
+            var outcome = await StoreInOrderAsync(_userPipes, user, () => _inbox.AppendAsync(user, request.Data, InboxLimits, cancellation),
                 offset => RouteToUser(user, offset ?? 0, publication, request.Where, plainSeen), cancellation).ConfigureAwait(false);
             delivered += outcome.Delivered;
             if (outcome.Stored is { } offset)
@@ -111,9 +110,16 @@ public sealed partial class Node
         return new PublishResult(delivered) { Positions = positions, InboxOffsets = inboxOffsets };
     }
 
-    internal StreamPipe ChannelPipe(string channel) => _channelPipes.GetOrAdd(channel, static _ => new StreamPipe());
+    /// <summary>Pipes unused this long are dropped (their next publish makes a new one).</summary>
+    private static readonly TimeSpan PipeIdle = TimeSpan.FromMinutes(2);
 
-    internal StreamPipe UserPipe(string user) => _userPipes.GetOrAdd(user, static _ => new StreamPipe());
+    internal int PipeCount => _channelPipes.Count + _userPipes.Count;
+
+    internal void SweepPipes(TimeSpan idle)
+    {
+        _channelPipes.Sweep(idle);
+        _userPipes.Sweep(idle);
+    }
 
     private readonly record struct StoreOutcome<T>(T? Stored, int Delivered, StoreUnavailableException? Failure) where T : struct;
 
@@ -122,13 +128,13 @@ public sealed partial class Node
     /// follow arrival), may overlap with later appends (group commit), and delivery waits for the previous one, so
     /// live offsets arrive in order. When storage fails the publication is still delivered live, without an offset.
     /// </summary>
-    private static async ValueTask<StoreOutcome<T>> StoreInOrderAsync<T>(StreamPipe pipe, Func<ValueTask<T>> append, Func<T?, int> deliver, CancellationToken cancellation)
+    private static async ValueTask<StoreOutcome<T>> StoreInOrderAsync<T>(StreamPipes pipes, string key, Func<ValueTask<T>> append, Func<T?, int> deliver, CancellationToken cancellation)
         where T : struct
     {
         Task<T> appending;
         Task previous;
         TaskCompletionSource done;
-        await pipe.Gate.WaitAsync(cancellation).ConfigureAwait(false);
+        var pipe = await pipes.EnterAsync(key, quiesce: false, cancellation).ConfigureAwait(false);
         try
         {
             appending = StartAsync(append);

@@ -111,16 +111,16 @@ public sealed partial class Node
     /// Quiesces several streams in a fixed order (so two callers can never deadlock): their gates are held and all
     /// their started publications delivered until the returned set is disposed.
     /// </summary>
-    private static async ValueTask<GateSet> QuiesceAsync(IEnumerable<(string Name, Routing.StreamPipe Pipe)> pipes)
+    private static async ValueTask<GateSet> QuiesceAsync(IEnumerable<(Routing.StreamPipes Table, string Key)> pipes)
     {
-        var ordered = pipes.DistinctBy(p => p.Name).OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => p.Pipe).ToList();
+        // Channels before users, then by name: one global order.
+        var ordered = pipes.Distinct().OrderBy(p => p.Table.GetHashCode()).ThenBy(p => p.Key, StringComparer.Ordinal).ToList();
         var taken = new List<SemaphoreSlim>(ordered.Count);
         try
         {
-            foreach (var pipe in ordered)
+            foreach (var (table, key) in ordered)
             {
-                await pipe.QuiesceAsync().ConfigureAwait(false);
-                taken.Add(pipe.Gate);
+                taken.Add((await table.EnterAsync(key, quiesce: true).ConfigureAwait(false)).Gate);
             }
         }
         catch

@@ -59,4 +59,25 @@ public sealed class PipelineTests
         var replayed = reply.GetProperty("publications").EnumerateArray().Select(p => p.GetProperty("offset").GetUInt64()).ToList();
         Assert.Equal(Enumerable.Range(1, count).Select(i => (ulong)i), replayed.Concat(LiveOffsets(lateTransport)));
     }
+
+    [Fact]
+    public async Task Idle_stream_pipes_are_dropped_and_a_later_publish_continues_the_stream()
+    {
+        using var node = new Node(new NodeOptions(), NullLogger<Node>.Instance);
+        for (var i = 0; i < 100; i++)
+        {
+            PublishRequestParser.TryParse(System.Text.Encoding.UTF8.GetBytes($$"""{"channel":"c{{i}}","data":1}"""), out var request, out _, out _);
+            await node.PublishAsync(request);
+        }
+        PublishRequestParser.TryParse("""{"users":["a","b"],"data":1}"""u8, out var users, out _, out _);
+        await node.PublishAsync(users);
+        Assert.Equal(102, node.PipeCount);
+
+        node.SweepPipes(TimeSpan.Zero);
+        PublishRequestParser.TryParse("""{"channel":"c7","data":2}"""u8, out var again, out _, out _);
+        var result = await node.PublishAsync(again);
+
+        Assert.Equal(1, node.PipeCount);
+        Assert.Equal(2UL, result.Positions!["c7"].Offset);
+    }
 }

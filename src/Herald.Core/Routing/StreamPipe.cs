@@ -24,18 +24,77 @@ internal sealed class StreamPipe
         return (previous, done);
     }
 
-    /// <summary>Takes the gate and waits until everything started before has been delivered.</summary>
-    public async ValueTask QuiesceAsync(CancellationToken cancellation = default)
+    /// <summary>Set (under the gate) when the pipe was dropped from its table: whoever gets the gate then must look again.</summary>
+    public bool Retired { get; set; }
+
+    /// <summary>When the pipe was last entered (<see cref="Environment.TickCount64"/>); changed under the gate.</summary>
+    public long LastUsed { get; set; } = Environment.TickCount64;
+}
+
+/// <summary>
+/// The pipes of one kind of stream (channels or users), created on first use and dropped after a while unused, so a
+/// server that sees millions of channels over time does not keep a pipe for each.
+/// </summary>
+internal sealed class StreamPipes
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, StreamPipe> _pipes = new(StringComparer.Ordinal);
+
+    public int Count => _pipes.Count;
+
+    /// <summary>
+    /// Enters the pipe of <paramref name="key"/>: returns it with its gate held (release it with <c>Gate.Release()</c>).
+    /// With <paramref name="quiesce"/>, also waits until everything started in it has been delivered.
+    /// </summary>
+    public async ValueTask<StreamPipe> EnterAsync(string key, bool quiesce, CancellationToken cancellation = default)
     {
-        await Gate.WaitAsync(cancellation).ConfigureAwait(false);
-        try
+        while (true)
         {
-            await Tail.WaitAsync(cancellation).ConfigureAwait(false);
+            var pipe = _pipes.GetOrAdd(key, static _ => new StreamPipe());
+            await pipe.Gate.WaitAsync(cancellation).ConfigureAwait(false);
+            if (pipe.Retired)
+            {
+                pipe.Gate.Release(); // dropped while this caller waited: take the new one
+                continue;
+            }
+            pipe.LastUsed = Environment.TickCount64;
+            if (quiesce)
+            {
+                try
+                {
+                    await pipe.Tail.WaitAsync(cancellation).ConfigureAwait(false);
+                }
+                catch
+                {
+                    pipe.Gate.Release();
+                    throw;
+                }
+            }
+            return pipe;
         }
-        catch
+    }
+
+    /// <summary>Drops pipes unused for <paramref name="idle"/> that are quiet right now (never one in use).</summary>
+    public void Sweep(TimeSpan idle)
+    {
+        var now = Environment.TickCount64;
+        foreach (var (key, pipe) in _pipes)
         {
-            Gate.Release();
-            throw;
+            if (now - pipe.LastUsed < idle.TotalMilliseconds || !pipe.Gate.Wait(0))
+            {
+                continue;
+            }
+            try
+            {
+                if (pipe.Tail.IsCompleted && now - pipe.LastUsed >= idle.TotalMilliseconds)
+                {
+                    pipe.Retired = true;
+                    _pipes.TryRemove(new KeyValuePair<string, StreamPipe>(key, pipe));
+                }
+            }
+            finally
+            {
+                pipe.Gate.Release();
+            }
         }
     }
 }
