@@ -56,6 +56,20 @@ public sealed class HeraldPublisher : IDisposable
         await _udp.SendAsync(Encoding.UTF8.GetBytes(datagram), target, cancellation).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Publishes several bodies (each a full publish body: targets and data) over one kept-alive HTTP connection, in
+    /// order; returns the replies. For fire-and-forget batches, send UDP datagrams instead.
+    /// </summary>
+    public async Task<IReadOnlyList<JsonElement>> PublishBatchAsync(IEnumerable<JsonObject> bodies, CancellationToken cancellation = default)
+    {
+        var replies = new List<JsonElement>();
+        foreach (var body in bodies)
+        {
+            replies.Add(await CallAsync("publish", body, cancellation).ConfigureAwait(false));
+        }
+        return replies;
+    }
+
     /// <summary>Calls any API method with a JSON body and returns the reply; errors throw <see cref="HeraldException"/>.</summary>
     public async Task<JsonElement> CallAsync(string method, JsonObject body, CancellationToken cancellation = default)
     {
@@ -77,6 +91,10 @@ public sealed class HeraldPublisher : IDisposable
     /// <summary>Which users are online and with how many connections.</summary>
     public Task<JsonElement> OnlineAsync(IEnumerable<string> users, CancellationToken cancellation = default) =>
         CallAsync("online", new JsonObject { ["users"] = new JsonArray([.. users.Select(u => (JsonNode?)u)]) }, cancellation);
+
+    /// <summary>A page of a channel's presence (members with client, user and info); pass the returned cursor for the next.</summary>
+    public Task<JsonElement> PresenceAsync(string channel, string? cursor = null, int limit = 100, CancellationToken cancellation = default) =>
+        CallAsync("presence", new JsonObject { ["channel"] = channel, ["cursor"] = cursor, ["limit"] = limit }, cancellation);
 
     /// <summary>Connections and unique users in a channel.</summary>
     public Task<JsonElement> PresenceStatsAsync(string channel, CancellationToken cancellation = default) =>

@@ -113,11 +113,16 @@ public sealed class HeraldClientTests
         var history = await publisher.HistoryAsync("room").DefaultTimeout();
         var stats = await client.PresenceStatsAsync("room").DefaultTimeout();
         var online = await publisher.OnlineAsync(["1", "2"]).DefaultTimeout();
+        var presence = await publisher.PresenceAsync("room").DefaultTimeout();
+        var batch = await publisher.PublishBatchAsync(
+            [new JsonObject { ["channel"] = "room", ["data"] = "b1" }, new JsonObject { ["channel"] = "room", ["data"] = "b2" }]).DefaultTimeout();
 
         Assert.Equal("signed", publications.Current.Data.GetString());
         Assert.Equal("signed", history.GetProperty("publications")[0].GetProperty("data").GetString());
         Assert.Equal((1, 1), stats);
         Assert.True(online.GetProperty("users").GetProperty("1").GetProperty("online").GetBoolean());
+        Assert.Equal(client.ClientId, presence.GetProperty("members")[0].GetProperty("client").GetString());
+        Assert.Equal([2UL, 3UL], batch.Select(r => r.GetProperty("offset").GetUInt64()));
     }
 
     [Fact]
