@@ -223,13 +223,30 @@ public sealed partial class Node
             {
                 foreach (var channel in connection.Channels)
                 {
+                    await TopicReadyAsync(Engine.BrokerTopic.Channel(channel)).ConfigureAwait(false);
+                }
+                if (inboxOn)
+                {
+                    await TopicReadyAsync(Engine.BrokerTopic.User(user)).ConfigureAwait(false);
+                }
+                foreach (var channel in connection.Channels)
+                {
                     var ns = historyChannels.FirstOrDefault(c => c.Channel == channel).Ns;
-                    subscriptions.Add((channel, ns is null ? null
-                        : await ReadSubscriptionStateAsync(channel, ns, recover is not null && recover.TryGetValue(channel, out var from) ? from : null).ConfigureAwait(false)));
+                    var state = ns is null ? null
+                        : await ReadSubscriptionStateAsync(channel, ns, recover is not null && recover.TryGetValue(channel, out var from) ? from : null).ConfigureAwait(false);
+                    if (state is not null)
+                    {
+                        MarkReplayed(connection, channel, state);
+                    }
+                    subscriptions.Add((channel, state));
                 }
                 if (inboxOn)
                 {
                     inbox = await _inbox.ReadAsync(user, null, Options.InboxSize).ConfigureAwait(false);
+                    if (_broker is not null)
+                    {
+                        connection.MarkReplayed("", "", inbox.Offset);
+                    }
                 }
             }
             catch (StoreUnavailableException ex)
@@ -239,6 +256,7 @@ public sealed partial class Node
                 connection.Disconnect(DisconnectCodes.ForceReconnect, "storage unavailable");
                 return;
             }
+            await connection.PresenceStoredAsync().ConfigureAwait(false);
             if (command.HasId)
             {
                 connection.TrySend(ServerFrames.Result(command.Id, (connection, Options, ExpiresIn(connection), subscriptions, inbox), static (w, s) =>
@@ -473,7 +491,11 @@ public sealed partial class Node
         if (!ns.History.Enabled)
         {
             AddSubscription(connection, channel);
-            Reply(connection, command.Id);
+            if (await TopicJoinedAsync(connection, command, channel).ConfigureAwait(false))
+            {
+                await connection.PresenceStoredAsync().ConfigureAwait(false);
+                Reply(connection, command.Id);
+            }
             return;
         }
         // While the channel's stream is quiet no publish is stored or delivered: the reply (with what was missed) and then the
@@ -482,10 +504,15 @@ public sealed partial class Node
         try
         {
             AddSubscription(connection, channel);
+            if (!await TopicJoinedAsync(connection, command, channel).ConfigureAwait(false))
+            {
+                return;
+            }
             SubscriptionState state;
             try
             {
                 state = await ReadSubscriptionStateAsync(channel, ns, since).ConfigureAwait(false);
+                MarkReplayed(connection, channel, state);
             }
             catch (StoreUnavailableException ex)
             {
@@ -494,6 +521,7 @@ public sealed partial class Node
                 SendError(connection, command.Id, ErrorCodes.StoreUnavailable, "history is unavailable, try again: " + ex.Message);
                 return;
             }
+            await connection.PresenceStoredAsync().ConfigureAwait(false);
             if (command.HasId)
             {
                 connection.TrySend(ServerFrames.Result(command.Id, state, static (w, s) => WriteSubscriptionState(w, s)));
@@ -502,6 +530,35 @@ public sealed partial class Node
         finally
         {
             pipe.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// In a cluster, waits until this node receives the channel's topic, so nothing published after the reply is missed.
+    /// False (the subscription undone, the error sent) when the broker is unreachable.
+    /// </summary>
+    private async ValueTask<bool> TopicJoinedAsync(Connection connection, ClientCommand command, string channel)
+    {
+        try
+        {
+            await TopicReadyAsync(Engine.BrokerTopic.Channel(channel)).ConfigureAwait(false);
+            return true;
+        }
+        catch (StoreUnavailableException ex)
+        {
+            RemoveSubscription(connection, channel);
+            StoreFailed(ex);
+            SendError(connection, command.Id, ErrorCodes.StoreUnavailable, "the cluster's engine is unavailable, subscribe again later: " + ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>In a cluster, live publications up to what a subscription's reply covered are not sent again.</summary>
+    private void MarkReplayed(Connection connection, string channel, SubscriptionState state)
+    {
+        if (_broker is not null)
+        {
+            connection.MarkReplayed(channel, state.Position.Epoch, state.Position.Offset);
         }
     }
 
@@ -583,7 +640,13 @@ public sealed partial class Node
         }
         if (command.HasId)
         {
-            connection.TrySend(ServerFrames.Result(command.Id, result.Recipients, static (w, n) => w.WriteNumber("recipients"u8, n)));
+            connection.TrySend(ServerFrames.Result(command.Id, result.Recipients, static (w, n) =>
+            {
+                if (n >= 0)
+                {
+                    w.WriteNumber("recipients"u8, n); // unknown in a cluster: every node delivers
+                }
+            }));
         }
     }
 

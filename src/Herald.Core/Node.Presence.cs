@@ -22,7 +22,7 @@ public sealed partial class Node
         }
         else
         {
-            _ = AwaitPresenceAsync(change, ProtocolNames.Pushes.Join, connection, channel, ns);
+            connection.AddPendingPresence(AwaitPresenceAsync(change, ProtocolNames.Pushes.Join, connection, channel, ns));
         }
     }
 
@@ -70,6 +70,11 @@ public sealed partial class Node
             return;
         }
         var frame = ServerFrames.Presence(kind, channel, connection.Id, connection.UserId, connection.Info);
+        if (_broker is not null)
+        {
+            AnnounceThroughBroker(channel, frame, connection.Id);
+            return;
+        }
         var recipients = RentRecipients();
         _channels.CopySubscribers(channel, recipients);
         foreach (var subscriber in recipients)

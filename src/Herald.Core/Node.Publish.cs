@@ -41,6 +41,10 @@ public sealed partial class Node
             }
             namespaces[i] = ns;
         }
+        if (_broker is not null)
+        {
+            return await PublishBrokeredAsync(request, namespaces, cancellation).ConfigureAwait(false);
+        }
         var publication = new Publication(request);
         // A plain client cannot tell channels apart, so it gets one copy per publish.
         var plainSeen = request.Channels.Length + request.Users.Length > 1 ? new HashSet<Connection>() : null;
@@ -183,7 +187,7 @@ public sealed partial class Node
     {
         var recipients = RentRecipients();
         _channels.CopySubscribers(channel, recipients);
-        var delivered = Deliver(recipients, publication, where, plainSeen, channel, offset, inbox: false);
+        var delivered = Deliver(recipients, publication, where, plainSeen is null ? null : plainSeen.Add, channel, offset, inbox: false);
         ReturnRecipients(recipients);
         return delivered;
     }
@@ -193,18 +197,19 @@ public sealed partial class Node
     {
         var recipients = RentRecipients();
         _users.CopyConnections(user, recipients);
-        var delivered = Deliver(recipients, publication, where, plainSeen, null, inboxOffset, inbox: true);
+        var delivered = Deliver(recipients, publication, where, plainSeen is null ? null : plainSeen.Add, null, inboxOffset, inbox: true);
         ReturnRecipients(recipients);
         return delivered;
     }
 
     /// <summary>
     /// Queues the publication for every ready recipient that matches <paramref name="where"/>. Plain clients get the data
-    /// once per publish; native ones a push built once here and shared: an inbox entry when <paramref name="inbox"/>
+    /// once per publish (when <paramref name="firstTime"/> says so); with <paramref name="streamEpoch"/>, native ones that a
+    /// recovery already sent this offset to are skipped; native ones a push built once here and shared: an inbox entry when <paramref name="inbox"/>
     /// with an offset, else a publication on <paramref name="channel"/> (at <paramref name="offset"/> when it has history).
     /// </summary>
-    private static int Deliver(List<Connection> recipients, Publication publication, WhereFilter? where, HashSet<Connection>? plainSeen,
-        string? channel, ulong offset, bool inbox)
+    private static int Deliver(List<Connection> recipients, Publication publication, WhereFilter? where, Func<Connection, bool>? firstTime,
+        string? channel, ulong offset, bool inbox, string? streamEpoch = null)
     {
         byte[]? native = null;
         var delivered = 0;
@@ -216,11 +221,15 @@ public sealed partial class Node
             }
             if (connection.Kind == ConnectionKind.Plain)
             {
-                if (plainSeen is null || plainSeen.Add(connection))
+                if (firstTime is null || firstTime(connection))
                 {
                     delivered += connection.TrySend(publication.PlainFrame) ? 1 : 0;
                 }
                 continue;
+            }
+            if (streamEpoch is not null && !connection.IsNewOnStream(channel ?? "", streamEpoch, offset))
+            {
+                continue; // a recovery already sent it
             }
             native ??= inbox && offset != 0 ? ServerFrames.InboxEntry(offset, publication.Data) : publication.NativeFrame(channel, offset);
             delivered += connection.TrySend(native) ? 1 : 0;

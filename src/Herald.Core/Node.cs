@@ -20,9 +20,9 @@ public sealed partial class Node : IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ConnectionRegistry _connections = new();
-    private readonly ChannelTable _channels = new();
+    private readonly ChannelTable _channels;
     private readonly AttributeIndex _index = new();
-    private readonly UserIndex _users = new();
+    private readonly UserIndex _users;
     private readonly ChannelPolicy _policy;
     private readonly ITokenVerifier? _verifier;
     private readonly IHistoryStore _history;
@@ -33,14 +33,21 @@ public sealed partial class Node : IDisposable
     private readonly string _idPrefix;
     private long _nextId;
     private volatile bool _shuttingDown;
+    private volatile bool _disposed;
 
     /// <summary>
     /// Creates a node; call <see cref="Dispose"/> to stop its keep-alive timer. Without a <paramref name="verifier"/>
-    /// every token is refused as "not configured".
+    /// every token is refused as "not configured". With a <paramref name="broker"/> the node is one of a cluster:
+    /// publishes go through the broker (which must also be where <paramref name="history"/>, <paramref name="inbox"/>
+    /// and <paramref name="presence"/> live, shared by every node) and deliveries come from it. <paramref name="id"/> names
+    /// the node (default: random); it starts every connection id and must be unique in the cluster.
     /// </summary>
     public Node(NodeOptions options, ILogger<Node> logger, TimeProvider? time = null, ITokenVerifier? verifier = null,
-        IHistoryStore? history = null, IInboxStore? inbox = null, IPresenceStore? presence = null)
+        IHistoryStore? history = null, IInboxStore? inbox = null, IPresenceStore? presence = null, IBroker? broker = null, string? id = null)
     {
+        _channels = new ChannelTable(broker is null ? null : ChannelFirstOrLast);
+        _users = new UserIndex(broker is null ? null : UserChanged);
+        _broker = broker;
         _presence = presence ?? new MemoryPresenceStore();
         Options = options;
         _history = history ?? new MemoryHistoryStore(time);
@@ -50,10 +57,19 @@ public sealed partial class Node : IDisposable
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _idempotency = new IdempotencyCache(options.IdempotencyWindow, _time);
-        _idPrefix = Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6] + "-";
+        _idPrefix = (id ?? Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6]) + "-";
         StartedAt = _time.GetUtcNow();
         _keepAliveTimer = _time.CreateTimer(static s => ((Node)s!).KeepAliveTick(), this, KeepAliveTickInterval, KeepAliveTickInterval);
+        if (broker is not null)
+        {
+            _topics = new TopicSubscriptions(broker, WantsTopic, TopicFailed);
+            broker.Start(new BrokerListener(this));
+            _topics.Reconcile(BrokerTopic.Broadcast);
+        }
     }
+
+    /// <summary>Completes once this node receives the cluster's broadcast topic (at once on a single node).</summary>
+    public Task BrokerReadyAsync() => TopicReadyAsync(BrokerTopic.Broadcast);
 
     /// <summary>This node's id (also the prefix of its connection ids).</summary>
     public string Id => _idPrefix.TrimEnd('-');
@@ -192,5 +208,9 @@ public sealed partial class Node : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _keepAliveTimer.Dispose();
+    public void Dispose()
+    {
+        _disposed = true;
+        _keepAliveTimer.Dispose();
+    }
 }

@@ -50,4 +50,13 @@ internal static partial class NodeLog
 
     [LoggerMessage(1015, LogLevel.Warning, "Presence of channel {Channel} could not be updated: {Reason}")]
     public static partial void PresenceFailed(ILogger logger, string channel, string reason);
+
+    [LoggerMessage(1016, LogLevel.Warning, "Messages of {Topic} were missed ({Reason}): {Count} connections told to reconnect and recover from history")]
+    public static partial void BrokerMessagesMissed(ILogger logger, string topic, string reason, int count);
+
+    [LoggerMessage(1017, LogLevel.Warning, "Broker: {Operation} {Topic} failed: {Reason}")]
+    public static partial void BrokerFailed(ILogger logger, string operation, string topic, string reason);
+
+    [LoggerMessage(1018, LogLevel.Error, "Broker message of {Topic} could not be handled")]
+    public static partial void BrokerMessageFailed(ILogger logger, string topic, Exception exception);
 }

@@ -18,6 +18,12 @@ public static class DisconnectCodes
     public const int ForceReconnect = 4004;
     /// <summary>The connection's token expired: get a new token, then reconnect (or refresh before expiry).</summary>
     public const int TokenExpired = 4005;
+
+    /// <summary>
+    /// The server may have missed publications of a stream this connection receives (its link to the cluster's broker
+    /// was lost): reconnect and recover from history with the last offsets seen.
+    /// </summary>
+    public const int InsufficientState = 4006;
     /// <summary>The client broke the protocol.</summary>
     public const int BadRequest = 4500;
     /// <summary>A message exceeded <c>max_message_size</c>.</summary>

@@ -17,6 +17,7 @@ public sealed class RedisEngine : IAsyncDisposable
     private readonly ConnectionMultiplexer _connection;
     private readonly RedisPresenceStore _presence;
     private readonly NodeRegistry _registry;
+    private readonly RedisBroker _broker;
     private readonly ILogger _logger;
     private int _disposed;
 
@@ -31,6 +32,7 @@ public sealed class RedisEngine : IAsyncDisposable
         Inbox = new RedisInboxStore(Runner, Keys, time, options.PositionTtl);
         _presence = new RedisPresenceStore(Runner, Keys, nodeId, options.HeartbeatInterval, options.NodeExpiry, logger);
         _registry = new NodeRegistry(Runner, Keys, nodeId, time.GetUtcNow(), options.HeartbeatInterval, options.NodeExpiry, logger);
+        _broker = new RedisBroker(Runner, Keys, time, options, logger);
         connection.ConnectionFailed += OnConnectionFailed;
         connection.ConnectionRestored += OnConnectionRestored;
     }
@@ -49,6 +51,9 @@ public sealed class RedisEngine : IAsyncDisposable
 
     /// <summary>Presence shared by every node; a dead node's entries expire.</summary>
     public IPresenceStore Presence => _presence;
+
+    /// <summary>Fans publications out to every node through Redis pub/sub, appending to history and inboxes in the same step.</summary>
+    public IBroker Broker => _broker;
 
     /// <summary>Whether the connection to Redis is up now.</summary>
     public bool IsConnected => _connection.IsConnected;
@@ -104,6 +109,9 @@ public sealed class RedisEngine : IAsyncDisposable
     /// <summary>Sets the connection count this node reports in the registry at its next heartbeat.</summary>
     public void ReportConnections(int count) => _registry.Connections = count;
 
+    /// <summary>Reads this node's connection count from <paramref name="source"/> at every heartbeat.</summary>
+    public void CountConnectionsWith(Func<int> source) => _registry.CountSource = source;
+
     /// <summary>The live nodes of this cluster (same key prefix), ordered by id.</summary>
     public Task<IReadOnlyList<RedisNodeInfo>> GetNodesAsync(CancellationToken cancellation = default) => _registry.ListAsync(cancellation);
 
@@ -124,6 +132,7 @@ public sealed class RedisEngine : IAsyncDisposable
         await _presence.DisposeAsync().ConfigureAwait(false);
         await _registry.DisposeAsync().ConfigureAwait(false);
         RedisEngineLog.Left(_logger, NodeId);
+        _broker.Detach();
         _connection.ConnectionFailed -= OnConnectionFailed;
         _connection.ConnectionRestored -= OnConnectionRestored;
         await _connection.CloseAsync(allowCommandsToComplete: true).ConfigureAwait(false);

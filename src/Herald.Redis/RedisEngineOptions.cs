@@ -43,6 +43,13 @@ public sealed class RedisEngineOptions
     /// </summary>
     public TimeSpan PositionTtl { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// Whether to fan out with sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7+): needed on Redis Cluster, where a classic
+    /// PUBLISH reaches every shard and so costs the whole cluster; each channel's topic then lives on the shard of its
+    /// history keys. Works on a standalone Redis 7 too; off by default for Redis 6.
+    /// </summary>
+    public bool ShardedPubSub { get; set; }
+
     /// <summary>How long to wait for the TCP (and TLS) connection to a server.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -24,6 +24,10 @@ namespace Herald.Redis;
 /// <item><term><c>P:p:{channel}:users</c></term><description>hash: user id → connections of that user present.</description></item>
 /// <item><term><c>P:p:{channel}:nodes</c></term><description>hash: node id → members that node added.</description></item>
 /// <item><term><c>P:p:{channel}:node:ID</c></term><description>set: the client ids node ID added (removed at once when the node dies).</description></item>
+/// <item><term><c>P:c:{channel}</c></term><description>pub/sub topic (sharded with <see cref="RedisEngineOptions.ShardedPubSub"/>):
+/// the channel's publications and presence pushes, published by the history script in the same step as the append.</description></item>
+/// <item><term><c>P:u:{user}</c></term><description>pub/sub topic: the user's publications (inbox entries).</description></item>
+/// <item><term><c>P:broadcast</c></term><description>pub/sub topic every node listens to: attribute-targeted publishes and control commands.</description></item>
 /// <item><term><c>P:{nodes}:alive:ID</c></term><description>string, expires: node ID's presence heartbeat.</description></item>
 /// <item><term><c>P:{nodes}:presence-nodes</c></term><description>set: nodes that may have presence entries.</description></item>
 /// <item><term><c>P:{nodes}:presence:ID</c></term><description>hash: channel → members node ID has there, so a dead node's
@@ -62,6 +66,15 @@ public sealed class RedisKeys
 
     /// <summary>A user's inbox entries: <c>P:i:{user}:entries</c>.</summary>
     public RedisKey InboxEntries(string user) => Key("i", user, "entries");
+
+    /// <summary>A channel's pub/sub topic: <c>P:c:{channel}</c> (same slot as its history keys).</summary>
+    public string ChannelTopic(string channel) => $"{_prefix}:c:{{{EscapeTag(channel)}}}";
+
+    /// <summary>A user's pub/sub topic: <c>P:u:{user}</c> (same slot as its inbox keys).</summary>
+    public string UserTopic(string user) => $"{_prefix}:u:{{{EscapeTag(user)}}}";
+
+    /// <summary>The topic every node listens to: <c>P:broadcast</c>.</summary>
+    public string BroadcastTopic => _prefix + ":broadcast";
 
     /// <summary>A channel's presence entries by client id: <c>P:p:{channel}:members</c>.</summary>
     public RedisKey PresenceMembers(string channel) => Key("p", channel, "members");

@@ -110,6 +110,24 @@ internal sealed partial class RedisPresenceStore : IPresenceStore, IAsyncDisposa
         return new PresenceStats((int)(long)result[0], (int)(long)result[1]);
     }
 
+    /// <inheritdoc />
+    public async ValueTask<int[]> GetUserConnectionsAsync(string channel, IReadOnlyList<string> users, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(users);
+        // Reading the stats first removes a dead node's entries (and so its users' counts) before they are counted.
+        await GetStatsAsync(channel, cancellation).ConfigureAwait(false);
+        if (users.Count == 0)
+        {
+            return [];
+        }
+        RedisValue[] fields = [.. users.Select(u => (RedisValue)u)];
+        RedisValue[] values = [];
+        await _redis.RunAsync(async database => values = await database.HashGetAsync(_keys.PresenceUsers(channel), fields).ConfigureAwait(false),
+            "presence users", cancellation).ConfigureAwait(false);
+        return [.. values.Select(v => v.IsNull ? 0 : (int)v)];
+    }
+
     /// <summary>The keys the change scripts (add, remove, purge) take, in their order.</summary>
     private RedisKey[] ChangeKeys(string channel) =>
         [_keys.PresenceMembers(channel), _keys.PresenceOrder(channel), _keys.PresenceUsers(channel), _keys.PresenceNodes(channel)];

@@ -2,6 +2,8 @@ using System.Net;
 using Herald.Core;
 using Herald.Core.Auth;
 using Herald.Sqlite;
+using Herald.Redis;
+using Herald.Core.Engine;
 using Herald.Server.Api;
 using Herald.Server.Ingress;
 using Herald.Server.Logging;
@@ -74,8 +76,11 @@ public sealed class HeraldServer : IAsyncDisposable
         builder.Services.AddSingleton<ITokenVerifier>(_ => new JwtTokenVerifier(options.Token, options.Node.MaxAttributes));
         var stores = new EngineStores();
         builder.Services.AddSingleton(stores);
-        builder.Services.AddSingleton(sp => new Node(options.Node, sp.GetRequiredService<ILogger<Node>>(), TimeProvider.System, sp.GetRequiredService<ITokenVerifier>(),
-            stores.Sqlite?.History, stores.Sqlite?.Inbox));
+        builder.Services.AddSingleton(sp => stores.Redis is { } redis
+            ? new Node(options.Node, sp.GetRequiredService<ILogger<Node>>(), TimeProvider.System, sp.GetRequiredService<ITokenVerifier>(),
+                redis.History, redis.Inbox, redis.Presence, redis.Broker, redis.NodeId)
+            : new Node(options.Node, sp.GetRequiredService<ILogger<Node>>(), TimeProvider.System, sp.GetRequiredService<ITokenVerifier>(),
+                stores.Sqlite?.History, stores.Sqlite?.Inbox));
         builder.Services.AddSingleton<UdpIngress>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpIngress>());
         builder.Services.AddSingleton(new ApiKeyCheck(options.ApiKeys));
@@ -83,8 +88,32 @@ public sealed class HeraldServer : IAsyncDisposable
         builder.Services.AddSingleton<WebSocketEndpoint>();
 
         var app = builder.Build();
-        // The embedded default keeps history and inboxes in SQLite under data_dir; --memory keeps them in memory.
-        if (options.DataDirectory is not null)
+        // The embedded default keeps history and inboxes in SQLite under data_dir; --memory keeps them in memory; engine
+        // redis shares everything with the other nodes on that Redis.
+        if (options.Redis is not null)
+        {
+            try
+            {
+                stores.Redis = await RedisEngine.ConnectAsync(options.Redis, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<RedisEngine>()).ConfigureAwait(false);
+            }
+            catch (ArgumentException ex)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+                throw new HeraldStartupException(ex.Message, ex);
+            }
+            var node = app.Services.GetRequiredService<Node>();
+            stores.Redis.CountConnectionsWith(() => node.ConnectionCount);
+            try
+            {
+                await node.BrokerReadyAsync().ConfigureAwait(false);
+            }
+            catch (StoreUnavailableException ex)
+            {
+                // Redis is not there yet: the node starts anyway, serves its local connections and joins once Redis is back.
+                ServerLog.EngineNotReady(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<HeraldServer>(), ex.Message);
+            }
+        }
+        else if (options.DataDirectory is not null)
         {
             try
             {
@@ -109,12 +138,20 @@ public sealed class HeraldServer : IAsyncDisposable
         {
             await app.DisposeAsync().ConfigureAwait(false);
             stores.Sqlite?.Dispose();
+            if (stores.Redis is not null)
+            {
+                await stores.Redis.DisposeAsync().ConfigureAwait(false);
+            }
             throw;
         }
         catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
         {
             await app.DisposeAsync().ConfigureAwait(false);
             stores.Sqlite?.Dispose();
+            if (stores.Redis is not null)
+            {
+                await stores.Redis.DisposeAsync().ConfigureAwait(false);
+            }
             throw new HeraldStartupException(
                 $"Port {options.Port} on {options.Host} is already in use: stop the other process or choose another port (setting port, flag --port).", ex);
         }
@@ -151,11 +188,15 @@ public sealed class HeraldServer : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         Node.Dispose();
-        var store = _app.Services.GetRequiredService<EngineStores>().Sqlite;
+        var stores = _app.Services.GetRequiredService<EngineStores>();
         await _app.DisposeAsync().ConfigureAwait(false);
-        if (store is not null)
+        if (stores.Sqlite is { } store)
         {
             await store.DisposeAsync().ConfigureAwait(false); // after the host: no publish is in flight any more
+        }
+        if (stores.Redis is { } redis)
+        {
+            await redis.DisposeAsync().ConfigureAwait(false); // leaves the registry; other nodes drop this node's presence
         }
     }
 
@@ -184,10 +225,14 @@ public sealed class HeraldServer : IAsyncDisposable
             context.Response.StatusCode = _ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
             // A storage failure degrades the node (publishes to channels with history answer 503) but live delivery
             // goes on, so health stays 200 and says "degraded" rather than taking the node out of a load balancer.
+            // So does losing the cluster's Redis: local connections stay served, publishes answer 503 until it is back.
             var storeError = Node.StoreError;
-            var status = !_ready ? (_stopping ? "stopping" : "starting") : storeError is null ? "ok" : "degraded";
+            var engine = _app.Services.GetRequiredService<EngineStores>();
+            var brokerDown = !Node.BrokerConnected;
+            var status = !_ready ? (_stopping ? "stopping" : "starting") : storeError is null && !brokerDown ? "ok" : "degraded";
+            var engineState = engine.Redis is null ? engine.Name : engine.Name + (brokerDown ? ": disconnected" : ": connected");
             await context.Response.WriteAsync(System.Text.Json.JsonSerializer.Serialize(
-                new HealthReply(status, Node.ConnectionCount, ServerInfo.Version, storeError is null ? "ok" : "error: " + storeError),
+                new HealthReply(status, Node.ConnectionCount, ServerInfo.Version, storeError is null ? "ok" : "error: " + storeError, engineState),
                 ApiJsonContext.Relaxed.HealthReply)).ConfigureAwait(false);
         });
         _app.MapGet("/", () => Results.Text(
@@ -239,4 +284,9 @@ public sealed class HeraldServer : IAsyncDisposable
 internal sealed class EngineStores
 {
     public SqliteStore? Sqlite { get; set; }
+
+    public RedisEngine? Redis { get; set; }
+
+    /// <summary>Which engine runs: redis, sqlite or memory.</summary>
+    public string Name => Redis is not null ? "redis" : Sqlite is not null ? "sqlite" : "memory";
 }

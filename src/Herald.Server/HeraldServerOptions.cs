@@ -59,6 +59,12 @@ public sealed record HeraldServerOptions
     /// <summary>Folder of the embedded database for history and inboxes; null keeps them in memory (<c>--memory</c>).</summary>
     public string? DataDirectory { get; init; }
 
+    /// <summary>
+    /// When set, the node joins a cluster on Redis (<c>engine: redis</c>): history, inboxes, presence and fan-out are
+    /// shared by every node with the same Redis and key prefix, and <see cref="DataDirectory"/> is not used.
+    /// </summary>
+    public Herald.Redis.RedisEngineOptions? Redis { get; init; }
+
     /// <summary>Settings of the node (limits, keep-alive, queues).</summary>
     public NodeOptions Node { get; init; } = new();
 }

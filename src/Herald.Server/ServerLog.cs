@@ -34,4 +34,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(2010, LogLevel.Information, "Herald {Version} listening: WebSocket and HTTP on {HttpEndpoint}, UDP ingress disabled (setting udp_enabled)")]
     public static partial void ListeningWithoutUdp(ILogger logger, string version, string httpEndpoint);
+
+    [LoggerMessage(2020, LogLevel.Warning, "Redis engine not ready at start ({Reason}); serving local connections and joining the cluster once Redis answers")]
+    public static partial void EngineNotReady(ILogger logger, string reason);
 }

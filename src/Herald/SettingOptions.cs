@@ -18,6 +18,9 @@ internal sealed class SettingOptions
     private readonly Option<string?> _tokenSecret = new("--token-secret") { Description = "Secret for HS256 tokens (setting token_secret)." };
     private readonly Option<bool> _requireToken = new("--require-token") { Description = "Refuse connections without a valid token (setting require_token)." };
     private readonly Option<string?> _dataDir = new("--data-dir") { Description = "Folder of the embedded database (setting data_dir, default ./data)." };
+    private readonly Option<string?> _engine = new("--engine") { Description = "embedded (default) or redis: a cluster of nodes on one Redis (setting engine)." };
+    private readonly Option<string?> _redis = new("--redis") { Description = "Redis servers for --engine redis, host:port, comma-separated (setting redis, default 127.0.0.1:6379)." };
+    private readonly Option<string?> _redisPrefix = new("--redis-prefix") { Description = "Prefix of every Redis key and topic (setting redis_prefix, default herald)." };
     private readonly Option<bool> _memory = new("--memory") { Description = "Keep history and inboxes in memory only (setting memory)." };
     private readonly Option<string[]> _set = new("--set") { Description = "Any setting as key=value, e.g. --set ping_interval=10s; repeatable." };
 
@@ -35,6 +38,9 @@ internal sealed class SettingOptions
         command.Options.Add(_requireToken);
         command.Options.Add(_dataDir);
         command.Options.Add(_memory);
+        command.Options.Add(_engine);
+        command.Options.Add(_redis);
+        command.Options.Add(_redisPrefix);
         command.Options.Add(_set);
     }
 
@@ -64,6 +70,9 @@ internal sealed class SettingOptions
         Add(result, "log_level", parse.GetValue(_logLevel));
         Add(result, "token_secret", parse.GetValue(_tokenSecret));
         Add(result, "data_dir", parse.GetValue(_dataDir));
+        Add(result, "engine", parse.GetValue(_engine));
+        Add(result, "redis", parse.GetValue(_redis));
+        Add(result, "redis_prefix", parse.GetValue(_redisPrefix));
         if (parse.GetValue(_memory))
         {
             result.Add(new("memory", "true"));

@@ -170,4 +170,32 @@ public static class AttributeJson
         error = message;
         return false;
     }
+
+    /// <summary>Writes <paramref name="where"/> as JSON that <see cref="TryReadWhere"/> reads back: <c>{"key":["value",...]}</c>.</summary>
+    public static byte[] WriteWhere(WhereFilter where)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            foreach (var clause in where.Clauses)
+            {
+                w.WriteStartArray(clause.Key);
+                foreach (var value in clause.Values)
+                {
+                    w.WriteStringValue(value);
+                }
+                w.WriteEndArray();
+            }
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Reads a filter written by <see cref="WriteWhere"/>; null when it is not one.</summary>
+    public static WhereFilter? ReadWhere(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        return reader.Read() && TryReadWhere(ref reader, out var where, out _) ? where : null;
+    }
 }

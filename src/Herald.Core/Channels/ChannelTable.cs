@@ -5,9 +5,10 @@ namespace Herald.Core.Channels;
 
 /// <summary>
 /// Channel name to subscribed connections. Thread-safe; a channel exists while it has subscribers and is dropped
-/// when the last one leaves.
+/// when the last one leaves. <c>firstOrLast</c> is called (outside any lock) after a channel got its first subscriber or
+/// lost its last.
 /// </summary>
-internal sealed class ChannelTable
+internal sealed class ChannelTable(Action<string>? firstOrLast = null)
 {
     private readonly ConcurrentDictionary<string, Subscribers> _channels = new(StringComparer.Ordinal);
 
@@ -26,9 +27,15 @@ internal sealed class ChannelTable
                 {
                     continue; // lost a race with the removal of an emptied channel: take the new instance
                 }
-                return subscribers.Set.Add(connection) && subscribers.Set.Count == 1;
+                if (subscribers.Set.Add(connection) && subscribers.Set.Count == 1)
+                {
+                    break;
+                }
+                return false;
             }
         }
+        firstOrLast?.Invoke(channel);
+        return true;
     }
 
     /// <summary>Removes a subscriber; true when it was the channel's last on this node.</summary>
@@ -40,14 +47,15 @@ internal sealed class ChannelTable
         }
         lock (subscribers)
         {
-            if (subscribers.Set.Remove(connection) && subscribers.Set.Count == 0)
+            if (!subscribers.Set.Remove(connection) || subscribers.Set.Count != 0)
             {
-                subscribers.Removed = true;
-                _channels.TryRemove(new KeyValuePair<string, Subscribers>(channel, subscribers));
-                return true;
+                return false;
             }
-            return false;
+            subscribers.Removed = true;
+            _channels.TryRemove(new KeyValuePair<string, Subscribers>(channel, subscribers));
         }
+        firstOrLast?.Invoke(channel);
+        return true;
     }
 
     /// <summary>Appends the current subscribers of <paramref name="channel"/> to <paramref name="into"/>.</summary>

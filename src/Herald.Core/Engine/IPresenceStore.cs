@@ -40,4 +40,7 @@ public interface IPresenceStore
 
     /// <summary>The channel's counts.</summary>
     ValueTask<PresenceStats> GetStatsAsync(string channel, CancellationToken cancellation = default);
+
+    /// <summary>How many connections each of <paramref name="users"/> has in the channel (0 when none), in the same order.</summary>
+    ValueTask<int[]> GetUserConnectionsAsync(string channel, IReadOnlyList<string> users, CancellationToken cancellation = default);
 }

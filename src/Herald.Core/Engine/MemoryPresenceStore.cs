@@ -126,6 +126,23 @@ public sealed class MemoryPresenceStore : IPresenceStore
         }
     }
 
+    /// <inheritdoc />
+    public ValueTask<int[]> GetUserConnectionsAsync(string channel, IReadOnlyList<string> users, CancellationToken cancellation = default)
+    {
+        var counts = new int[users.Count];
+        if (_channels.TryGetValue(channel, out var presence))
+        {
+            lock (presence)
+            {
+                for (var i = 0; i < counts.Length; i++)
+                {
+                    counts[i] = presence.UserCounts.GetValueOrDefault(users[i]);
+                }
+            }
+        }
+        return ValueTask.FromResult(counts);
+    }
+
     private sealed class ChannelPresence
     {
         public readonly SortedList<string, PresenceEntry> Members = new(StringComparer.Ordinal);

@@ -3,7 +3,8 @@ using Herald.Core.Connections;
 namespace Herald.Core.Users;
 
 /// <summary>User id to that user's open connections on this node (every device). Thread-safe.</summary>
-internal sealed class UserIndex
+/// <param name="changed">Called (outside the lock) after each connection added or removed: user, connection, added.</param>
+internal sealed class UserIndex(Action<string, Connection, bool>? changed = null)
 {
     private readonly Dictionary<string, HashSet<Connection>> _byUser = new(StringComparer.Ordinal);
     private readonly Lock _sync = new();
@@ -25,22 +26,43 @@ internal sealed class UserIndex
             {
                 return false;
             }
-            first = set.Add(connection) && set.Count == 1;
-            return true;
+            var added = set.Add(connection);
+            first = added && set.Count == 1;
+            if (!added)
+            {
+                return true;
+            }
         }
+        changed?.Invoke(user, connection, true);
+        return true;
     }
 
     /// <summary>Removes a connection; true when it was the user's last on this node.</summary>
     public bool Remove(string user, Connection connection)
     {
+        bool last;
         lock (_sync)
         {
-            if (_byUser.TryGetValue(user, out var set) && set.Remove(connection) && set.Count == 0)
+            if (!_byUser.TryGetValue(user, out var set) || !set.Remove(connection))
+            {
+                return false;
+            }
+            last = set.Count == 0;
+            if (last)
             {
                 _byUser.Remove(user);
-                return true;
             }
-            return false;
+        }
+        changed?.Invoke(user, connection, false);
+        return last;
+    }
+
+    /// <summary>Whether <paramref name="user"/> has any connection here, ready or not.</summary>
+    public bool Contains(string user)
+    {
+        lock (_sync)
+        {
+            return _byUser.ContainsKey(user);
         }
     }
 

@@ -40,9 +40,12 @@ internal sealed class NodeRegistry : IAsyncDisposable
     /// <summary>The connection count written at the next heartbeat.</summary>
     public int Connections
     {
-        get => Volatile.Read(ref _connections);
+        get => CountSource?.Invoke() ?? Volatile.Read(ref _connections);
         set => Volatile.Write(ref _connections, value);
     }
+
+    /// <summary>When set, read at each heartbeat instead of <see cref="Connections"/>'s stored value.</summary>
+    public Func<int>? CountSource { get; set; }
 
     public Task RegisterAsync(CancellationToken cancellation)
     {

@@ -39,4 +39,10 @@ internal static partial class RedisEngineLog
 
     [LoggerMessage(4011, LogLevel.Information, "Node {Node} left Redis")]
     public static partial void Left(ILogger logger, string node);
+
+    [LoggerMessage(4012, LogLevel.Warning, "Ignored a message on Redis topic {Topic} that is not Herald's")]
+    public static partial void ForeignMessage(ILogger logger, string topic);
+
+    [LoggerMessage(4013, LogLevel.Warning, "Redis pub/sub connection restored after a loss: messages published meanwhile may be missed, so this node's stream receivers recover from history")]
+    public static partial void SubscriptionsRestored(ILogger logger);
 }

@@ -94,6 +94,39 @@ internal static class StreamScripts
         """;
 
     /// <summary>
+    /// As <see cref="HistoryAppend"/>, then publishes the publication with its position to the channel's topic in the
+    /// same atomic step, so every node receives the channel's publications in offset order. KEYS: meta, entries, topic.
+    /// ARGV: as HistoryAppend, then the message's kind, the rest of the message after the epoch
+    /// (<see cref="BrokerEnvelope"/>), and 1 for sharded pub/sub (SPUBLISH, Redis Cluster) or 0 (PUBLISH).
+    /// </summary>
+    public const string HistoryAppendPublish = Helpers + """
+        local top = redis.call('HINCRBY', KEYS[1], 'top', 1)
+        local epoch = redis.call('HGET', KEYS[1], 'epoch')
+        if not epoch then
+          epoch = ARGV[5]
+          redis.call('HSET', KEYS[1], 'epoch', epoch)
+        end
+        append(KEYS[1], KEYS[2], top, ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6]))
+        local command = 'PUBLISH'
+        if ARGV[9] == '1' then command = 'SPUBLISH' end
+        redis.call(command, KEYS[3], ARGV[7] .. string.format('%d', top) .. '|' .. epoch .. ARGV[8])
+        return {top, epoch}
+        """;
+
+    /// <summary>
+    /// As <see cref="InboxAppend"/>, then publishes the entry with its offset (and an empty epoch) to the user's topic in
+    /// the same step. KEYS: meta, entries, topic. ARGV: as InboxAppend, then kind, rest of the message, sharded (1/0).
+    /// </summary>
+    public const string InboxAppendPublish = Helpers + """
+        local top = redis.call('HINCRBY', KEYS[1], 'top', 1)
+        append(KEYS[1], KEYS[2], top, ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+        local command = 'PUBLISH'
+        if ARGV[8] == '1' then command = 'SPUBLISH' end
+        redis.call(command, KEYS[3], ARGV[6] .. string.format('%d', top) .. '|' .. ARGV[7])
+        return top
+        """;
+
+    /// <summary>
     /// KEYS: meta, entries. ARGV: since, limit, newest first (1/0), now, epoch to reserve, reservation ms (-1: never).
     /// A channel without a position gets one at offset 0 with the given epoch, which its first append keeps.
     /// Returns {top, epoch, oldest, then offset, time, data per entry}.

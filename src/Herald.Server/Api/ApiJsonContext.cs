@@ -8,6 +8,7 @@ namespace Herald.Server.Api;
 [JsonSerializable(typeof(PublishReply))]
 [JsonSerializable(typeof(HealthReply))]
 [JsonSerializable(typeof(InfoReply))]
+[JsonSerializable(typeof(NodeReply))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>Replies go to API clients, never into HTML: keep quotes and non-ASCII text readable.</summary>
@@ -20,7 +21,10 @@ internal sealed partial class ApiJsonContext : JsonSerializerContext
 
 internal sealed record PublishReply(int Recipients);
 
-internal sealed record HealthReply(string Status, int Connections, string Version, string Store);
+internal sealed record HealthReply(string Status, int Connections, string Version, string Store, string Engine);
 
 internal sealed record InfoReply(string Node, string Version, long UptimeSeconds, int Connections, int Users, int Channels,
-    long Publishes, long Deliveries, long SlowConsumers);
+    long Publishes, long Deliveries, long SlowConsumers, string Engine, IReadOnlyList<NodeReply> Nodes);
+
+/// <summary>One node of the cluster as the info method lists it.</summary>
+internal sealed record NodeReply(string Id, DateTimeOffset StartedAt, int Connections, bool Self);

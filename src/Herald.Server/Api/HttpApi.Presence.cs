@@ -23,11 +23,12 @@ internal sealed partial class HttpApi
                 {
                     throw new NodeRequestException(ErrorCodes.BadRequest, "online needs \"users\": an array of user ids");
                 }
-                var online = node.Online(users.EnumerateArray().Select(u => u.GetString()!).Take(10_000));
-                await WriteJsonAsync(context, online, (w, o) =>
+                var online = await node.OnlineAsync(users.EnumerateArray().Select(u => u.GetString()!).Take(10_000), cancellation).ConfigureAwait(false);
+                var totalConnections = engine.Redis is null ? node.ConnectionCount : (await NodesAsync(cancellation).ConfigureAwait(false)).Sum(n => n.Connections);
+                await WriteJsonAsync(context, (online, totalConnections), (w, o) =>
                 {
                     w.WriteStartObject("users"u8);
-                    foreach (var (user, connections) in o)
+                    foreach (var (user, connections) in o.online.Users)
                     {
                         w.WriteStartObject(user);
                         w.WriteBoolean("online"u8, connections > 0);
@@ -35,8 +36,8 @@ internal sealed partial class HttpApi
                         w.WriteEndObject();
                     }
                     w.WriteEndObject();
-                    w.WriteNumber("total_connections"u8, node.ConnectionCount);
-                    w.WriteNumber("total_users"u8, node.UserCount);
+                    w.WriteNumber("total_connections"u8, o.totalConnections);
+                    w.WriteNumber("total_users"u8, o.online.TotalUsers);
                 }).ConfigureAwait(false);
                 break;
             }
@@ -121,6 +122,11 @@ internal sealed partial class HttpApi
                 {
                     connection.Disconnect(code, reason);
                 }
+                await ForwardAsync(root, method, w =>
+                {
+                    w.WriteNumber("code"u8, code);
+                    w.WriteString("reason"u8, reason);
+                }, cancellation).ConfigureAwait(false);
                 await WriteJsonAsync(context, targets.Count, static (w, n) => w.WriteNumber("disconnected"u8, n)).ConfigureAwait(false);
                 break;
             }
@@ -130,6 +136,7 @@ internal sealed partial class HttpApi
                 var targets = Targets(root);
                 var channel = RequiredChannel(root);
                 var changed = method == "subscribe" ? node.SubscribeFromServer(targets, channel) : node.UnsubscribeFromServer(targets, channel);
+                await ForwardAsync(root, method, w => w.WriteString("channel"u8, channel), cancellation).ConfigureAwait(false);
                 await WriteJsonAsync(context, changed, static (w, n) => w.WriteNumber("connections"u8, n)).ConfigureAwait(false);
                 break;
             }
@@ -145,11 +152,46 @@ internal sealed partial class HttpApi
                     throw new NodeRequestException(code, "attrs: " + error);
                 }
                 var changed = node.SetAttributesFromServer(targets, set);
+                await ForwardAsync(root, method, w =>
+                {
+                    w.WritePropertyName("attrs"u8);
+                    attrs.WriteTo(w);
+                }, cancellation).ConfigureAwait(false);
                 await WriteJsonAsync(context, changed, static (w, n) => w.WriteNumber("connections"u8, n)).ConfigureAwait(false);
                 break;
             }
         }
 
+    }
+
+    /// <summary>
+    /// In a cluster, has the other nodes apply the same command to their connections of the target: the user's
+    /// connections may be anywhere, and a client id on another node is found there. The reply counts this node's only.
+    /// </summary>
+    private async Task ForwardAsync(JsonElement root, string method, Action<Utf8JsonWriter> write, CancellationToken cancellation)
+    {
+        if (!node.IsClustered)
+        {
+            return;
+        }
+        var client = OptionalString(root, "client");
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("m"u8, method);
+            if (client is not null)
+            {
+                w.WriteString("client"u8, client);
+            }
+            else
+            {
+                w.WriteString("user"u8, OptionalString(root, "user"));
+            }
+            write(w);
+            w.WriteEndObject();
+        }
+        await node.ForwardControlAsync(buffer.WrittenSpan.ToArray(), client, cancellation).ConfigureAwait(false);
     }
 
     private static void WriteClient(Utf8JsonWriter w, Connection connection)

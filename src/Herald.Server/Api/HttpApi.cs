@@ -16,7 +16,7 @@ namespace Herald.Server.Api;
 /// <c>inbox</c>, <c>inbox_ack</c>, <c>inbox_delete</c>, <c>online</c>, <c>presence</c>, <c>presence_stats</c>, <c>channels</c>,
 /// <c>count</c>, <c>disconnect</c>, <c>subscribe</c>, <c>unsubscribe</c>, <c>attributes</c>, <c>info</c>.
 /// </summary>
-internal sealed partial class HttpApi(Node node, ApiKeyCheck keys, ILogger<HttpApi> logger)
+internal sealed partial class HttpApi(Node node, ApiKeyCheck keys, EngineStores engine, ILogger<HttpApi> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -108,7 +108,10 @@ internal sealed partial class HttpApi(Node node, ApiKeyCheck keys, ILogger<HttpA
         }
         await WriteJsonAsync(context, result, static (w, r) =>
         {
-            w.WriteNumber("recipients"u8, r.Recipients);
+            if (r.Recipients >= 0)
+            {
+                w.WriteNumber("recipients"u8, r.Recipients); // unknown in a cluster, where every node delivers
+            }
             if (r.Duplicate)
             {
                 w.WriteBoolean("duplicate"u8, true);
@@ -143,13 +146,38 @@ internal sealed partial class HttpApi(Node node, ApiKeyCheck keys, ILogger<HttpA
         }).ConfigureAwait(false);
     }
 
-    private Task InfoAsync(HttpContext context)
+    private async Task InfoAsync(HttpContext context)
     {
         var counters = node.Counters;
         var reply = new InfoReply(node.Id, ServerInfo.Version, (long)(DateTimeOffset.UtcNow - node.StartedAt).TotalSeconds,
-            node.ConnectionCount, node.UserCount, node.ChannelCount, counters.Publishes, counters.Deliveries, counters.SlowConsumers);
+            node.ConnectionCount, node.UserCount, node.ChannelCount, counters.Publishes, counters.Deliveries, counters.SlowConsumers,
+            engine.Name, await NodesAsync(context.RequestAborted).ConfigureAwait(false));
         context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(JsonSerializer.Serialize(reply, ApiJsonContext.Relaxed.InfoReply));
+        await context.Response.WriteAsync(JsonSerializer.Serialize(reply, ApiJsonContext.Relaxed.InfoReply)).ConfigureAwait(false);
+    }
+
+    /// <summary>Every live node of the cluster (this one alone when not clustered), this node's count current, the others' as of their last heartbeat.</summary>
+    private async Task<IReadOnlyList<NodeReply>> NodesAsync(CancellationToken cancellation)
+    {
+        if (engine.Redis is not { } redis)
+        {
+            return [new NodeReply(node.Id, node.StartedAt, node.ConnectionCount, true)];
+        }
+        IReadOnlyList<Herald.Redis.RedisNodeInfo> nodes;
+        try
+        {
+            nodes = await redis.GetNodesAsync(cancellation).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            throw new NodeRequestException(ErrorCodes.StoreUnavailable, "the cluster's engine is unavailable, try again: " + ex.Message);
+        }
+        var list = nodes.Select(n => n.Id == node.Id ? new NodeReply(n.Id, n.StartedAt, node.ConnectionCount, true) : new NodeReply(n.Id, n.StartedAt, n.Connections, false)).ToList();
+        if (!list.Any(n => n.Self))
+        {
+            list.Add(new NodeReply(node.Id, node.StartedAt, node.ConnectionCount, true)); // not registered yet
+        }
+        return list;
     }
 
     private Task RefuseAsync(HttpContext context, string method, int status, int code, string message)

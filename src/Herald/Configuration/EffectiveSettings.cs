@@ -128,6 +128,32 @@ internal sealed class EffectiveSettings
         return string.IsNullOrWhiteSpace(entry.Value) ? throw Invalid(key, entry, "a non-empty value") : entry.Value.Trim();
     }
 
+    /// <summary>Redis addresses: host:port each, at least one.</summary>
+    public IReadOnlyList<string> RedisAddresses(string key)
+    {
+        var entry = _entries[key];
+        var list = List(key);
+        foreach (var address in list)
+        {
+            var colon = address.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(address[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            {
+                throw Invalid(key, entry, "host:port addresses separated by commas, e.g. 127.0.0.1:6379");
+            }
+        }
+        return list.Count > 0 ? list : throw Invalid(key, entry, "at least one host:port address, e.g. 127.0.0.1:6379");
+    }
+
+    /// <summary>A Redis key prefix: not empty, no braces (Redis Cluster hash tags), no spaces.</summary>
+    public string RedisPrefix(string key)
+    {
+        var entry = _entries[key];
+        var value = entry.Value.Trim();
+        return value.Length == 0 || value.AsSpan().IndexOfAny("{} ") >= 0
+            ? throw Invalid(key, entry, "a non-empty prefix without braces or spaces, e.g. herald or shop-prod")
+            : value;
+    }
+
     public IReadOnlyList<string> List(string key) =>
         [.. _entries[key].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
 

@@ -13,6 +13,16 @@ namespace Herald.Configuration;
 /// </summary>
 internal static class Settings
 {
+    /// <summary>The engines <c>engine</c> names.</summary>
+    public enum EngineKind
+    {
+        /// <summary>One node on its own: SQLite under data_dir, or memory.</summary>
+        Embedded,
+
+        /// <summary>A cluster of nodes on one Redis.</summary>
+        Redis,
+    }
+
     /// <summary>One setting. <c>Json</c>: in the config file the value may be a JSON array of objects, kept as JSON text.</summary>
     public sealed record Definition(string Key, string Default, string Description, bool Secret = false, bool List = false, bool Json = false)
     {
@@ -54,6 +64,16 @@ internal static class Settings
         new("max_connections_per_user", "0", "Most connections one user may hold (0: no limit)."),
         new("max_connections_per_ip_per_second", "0", "New WebSocket connections per second from one address (0: no limit)."),
         new("client_message_rate", "100", "Messages per second one client may send, bursts of twice that (0: no limit)."),
+        new("engine", "embedded", "embedded (one node: SQLite under data_dir, or memory) or redis (a cluster of nodes sharing one Redis)."),
+        new("redis", "127.0.0.1:6379", "Redis servers for engine redis, host:port, comma-separated (a few seed a Redis Cluster).", List: true),
+        new("redis_user", "", "Redis ACL user (default: the default user)."),
+        new("redis_password", "", "Redis password (requirepass or the ACL user's).", Secret: true),
+        new("redis_db", "0", "Redis database number (standalone Redis only)."),
+        new("redis_tls", "false", "Connect to Redis with TLS."),
+        new("redis_prefix", "herald", "Starts every Redis key and topic: clusters with different prefixes share one Redis without seeing each other."),
+        new("redis_sharded_pubsub", "false", "Fan out with sharded pub/sub (SPUBLISH, Redis 7+): use it on Redis Cluster."),
+        new("redis_heartbeat", "5s", "How often a node renews its heartbeat in Redis and looks for dead nodes."),
+        new("redis_node_expiry", "20s", "How long a silent node counts as alive: its presence entries go within this plus one heartbeat."),
         new("data_dir", "./data", "Folder of the embedded database (history, inboxes)."),
         new("memory", "false", "Keep history and inboxes in memory only: nothing survives a restart."),
         new("history_size", "100", "Publications each channel keeps for history and recovery (0: none); namespaces may override."),
@@ -95,6 +115,27 @@ internal static class Settings
             JoinLeave = values.Bool("join_leave"),
         };
         var logFile = values.String("log_file");
+        Herald.Redis.RedisEngineOptions? redis = null;
+        if (values.Enum<EngineKind>("engine") == EngineKind.Redis)
+        {
+            redis = new Herald.Redis.RedisEngineOptions
+            {
+                Addresses = [.. values.RedisAddresses("redis")],
+                User = NullIfEmpty(values.String("redis_user")),
+                Password = NullIfEmpty(values.String("redis_password")),
+                Database = values.Int("redis_db", 0, 10_000),
+                Tls = values.Bool("redis_tls"),
+                KeyPrefix = values.RedisPrefix("redis_prefix"),
+                ShardedPubSub = values.Bool("redis_sharded_pubsub"),
+                HeartbeatInterval = values.Duration("redis_heartbeat", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
+                NodeExpiry = values.Duration("redis_node_expiry", TimeSpan.FromMilliseconds(200), TimeSpan.FromHours(1)),
+            };
+            if (redis.NodeExpiry < 2 * redis.HeartbeatInterval)
+            {
+                throw new ConfigException($"Setting 'redis_node_expiry' ({redis.NodeExpiry.TotalSeconds:0.###}s) must be at least twice 'redis_heartbeat' " +
+                    $"({redis.HeartbeatInterval.TotalSeconds:0.###}s), or a node missing one heartbeat would be declared dead.");
+            }
+        }
         return new HeraldServerOptions
         {
             Host = values.Address("host"),
@@ -116,7 +157,8 @@ internal static class Settings
             UdpAllow = values.Cidrs("udp_allow"),
             UdpSecret = NullIfEmpty(values.String("udp_secret")),
             MaxConnectionsPerIpPerSecond = values.Int("max_connections_per_ip_per_second", 0, 1_000_000),
-            DataDirectory = values.Bool("memory") ? null : values.NonEmpty("data_dir"),
+            DataDirectory = values.Bool("memory") || redis is not null ? null : values.NonEmpty("data_dir"),
+            Redis = redis,
             LogFile = string.IsNullOrWhiteSpace(logFile) ? null : logFile,
             LogLevel = values.Enum<LogLevel>("log_level"),
             ShutdownTimeout = values.Duration("shutdown_timeout", TimeSpan.Zero, TimeSpan.FromMinutes(10)),

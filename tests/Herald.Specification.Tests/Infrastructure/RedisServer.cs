@@ -7,7 +7,7 @@ using System.Text;
 namespace Herald.Specification.Tests.Infrastructure;
 
 /// <summary>
-/// A real <c>redis-server</c> on a free loopback port, without persistence, in a folder of its own; stopped (killed, as
+/// A real <c>redis-server</c> on a free loopback port, without persistence unless asked, in a folder of its own; stopped (killed, as
 /// a crash would) and started again on the same port when a test asks.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
@@ -16,10 +16,13 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly ConcurrentQueue<string> _output = new();
     private Process? _process;
 
-    private RedisServer(string executable, int port)
+    private readonly bool _durable;
+
+    private RedisServer(string executable, int port, bool durable)
     {
         Executable = executable;
         Port = port;
+        _durable = durable;
     }
 
     public string Executable { get; }
@@ -32,15 +35,19 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>What the server printed, for failure messages.</summary>
     public string Output => string.Join('\n', _output);
 
-    /// <summary>Starts a server on a free port; fails with a clear message when <c>redis-server</c> is not installed.</summary>
-    public static async Task<RedisServer> StartAsync()
+    /// <summary>
+    /// Starts a server on a free port; fails with a clear message when <c>redis-server</c> is not installed. A
+    /// <paramref name="durable"/> one writes every change to its append-only file before answering (appendfsync always),
+    /// so a kill loses nothing it acknowledged and a restart brings its data back.
+    /// </summary>
+    public static async Task<RedisServer> StartAsync(bool durable = false)
     {
         var executable = Find() ?? throw new InvalidOperationException(
             "redis-server is not installed, so the Redis engine tests cannot run. Install it (Debian/Ubuntu: " +
             "`apt-get install -y redis-server`; test.sh does this) or put it on the PATH.");
         for (var attempt = 1; ; attempt++)
         {
-            var server = new RedisServer(executable, FreePort());
+            var server = new RedisServer(executable, FreePort(), durable);
             try
             {
                 await server.StartAsync(Timeouts.Default).ConfigureAwait(false);
@@ -54,7 +61,7 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Kills the server at once, as a crash would; its data is gone (no persistence).</summary>
+    /// <summary>Kills the server at once, as a crash would; its data is gone unless it is durable.</summary>
     public async Task StopAsync()
     {
         if (_process is { } process)
@@ -69,7 +76,7 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the server again on the same port, empty.</summary>
+    /// <summary>Starts the server again on the same port, empty (or with its data, when durable).</summary>
     public Task RestartAsync() => StartAsync(Timeouts.Default);
 
     public async ValueTask DisposeAsync()
@@ -88,7 +95,7 @@ public sealed class RedisServer : IAsyncDisposable
             UseShellExecute = false,
         };
         foreach (var argument in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
-                     "--save", "", "--appendonly", "no", "--dir", _directory.Path, "--daemonize", "no" })
+                     "--save", "", "--appendonly", _durable ? "yes" : "no", "--appendfsync", "always", "--dir", _directory.Path, "--daemonize", "no" })
         {
             start.ArgumentList.Add(argument);
         }

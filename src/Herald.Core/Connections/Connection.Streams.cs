@@ -1,0 +1,74 @@
+namespace Herald.Core.Connections;
+
+public sealed partial class Connection
+{
+    private Dictionary<string, (string Epoch, ulong Offset)>? _replayed;
+    private List<Task>? _pendingPresence;
+
+    /// <summary>Remembers a presence update still on its way to a shared store, so the reply can wait for it.</summary>
+    internal void AddPendingPresence(Task update)
+    {
+        lock (_sync)
+        {
+            (_pendingPresence ??= []).Add(update);
+        }
+    }
+
+    /// <summary>
+    /// Completes when every presence update started for this connection reached the store (failures are logged where
+    /// they happen), so once a subscribe or connect is answered, presence and online queries on any node show it.
+    /// </summary>
+    internal Task PresenceStoredAsync()
+    {
+        List<Task>? pending;
+        lock (_sync)
+        {
+            pending = _pendingPresence;
+            _pendingPresence = null;
+        }
+        return pending is null ? Task.CompletedTask : Task.WhenAll(pending);
+    }
+
+    /// <summary>
+    /// Records that the connection was sent a stream (a channel's history, or its inbox under the key <c>""</c>) up to
+    /// <paramref name="offset"/> of <paramref name="epoch"/>, so live publications of that stream at or below it are
+    /// not sent again. Used when live publications come from the broker, which may deliver a publication the
+    /// recovery read already returned.
+    /// </summary>
+    internal void MarkReplayed(string stream, string epoch, ulong offset)
+    {
+        lock (_sync)
+        {
+            (_replayed ??= new(StringComparer.Ordinal))[stream] = (epoch, offset);
+        }
+    }
+
+    /// <summary>
+    /// Whether the live publication at <paramref name="offset"/> of <paramref name="epoch"/> of a stream is new to this
+    /// connection. The first new one clears the mark: from then on the broker's order alone keeps it exact.
+    /// </summary>
+    internal bool IsNewOnStream(string stream, string epoch, ulong offset)
+    {
+        if (_replayed is null || offset == 0)
+        {
+            return true;
+        }
+        lock (_sync)
+        {
+            if (_replayed is null || !_replayed.TryGetValue(stream, out var mark))
+            {
+                return true;
+            }
+            if (string.Equals(mark.Epoch, epoch, StringComparison.Ordinal) && offset <= mark.Offset)
+            {
+                return false;
+            }
+            _replayed.Remove(stream);
+            if (_replayed.Count == 0)
+            {
+                _replayed = null;
+            }
+            return true;
+        }
+    }
+}

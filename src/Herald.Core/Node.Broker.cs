@@ -1,0 +1,452 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Herald.Core.Attributes;
+using Herald.Core.Channels;
+using Herald.Core.Connections;
+using Herald.Core.Engine;
+using Herald.Core.Routing;
+using Herald.Protocol;
+
+namespace Herald.Core;
+
+/// <summary>
+/// Running as one node of a cluster (<see cref="IBroker"/> given): every publish goes through the broker, which
+/// appends it to the channel's history (or the user's inbox) and fans it out in one step, and every node (this one
+/// too) delivers what the broker hands it, in the broker's order. The node listens to the topics of exactly the
+/// channels and users it has connections for, plus the broadcast topic (attribute targets, control commands).
+/// </summary>
+public sealed partial class Node
+{
+    /// <summary>The presence "channel" in which every connection with a user is recorded, for a cluster-wide online. Not a valid channel name.</summary>
+    internal const string OnlineChannel = " online";
+
+    private readonly IBroker? _broker;
+    private readonly TopicSubscriptions? _topics;
+    private readonly ConcurrentDictionary<BrokerTopic, (string Epoch, ulong Offset)> _lastSeen = new();
+    private readonly ConcurrentDictionary<string, (HashSet<Connection> Seen, long At)> _recentPublishes = new(StringComparer.Ordinal);
+    private long _nextPublishId;
+
+    /// <summary>Whether this node runs in a cluster behind a broker.</summary>
+    public bool IsClustered => _broker is not null;
+
+    /// <summary>Whether the broker is reachable (always true on a single node).</summary>
+    public bool BrokerConnected => _broker?.IsConnected ?? true;
+
+    /// <summary>Broker topics this node listens to now (0 on a single node).</summary>
+    public int BrokerTopicCount => _topics?.Count ?? 0;
+
+    private void ChannelFirstOrLast(string channel)
+    {
+        var topic = BrokerTopic.Channel(channel);
+        if (_channels.SubscriberCount(channel) == 0)
+        {
+            _lastSeen.TryRemove(topic, out _);
+        }
+        _topics?.Reconcile(topic);
+    }
+
+    private void UserChanged(string user, Connection connection, bool added)
+    {
+        if (_broker is null)
+        {
+            return;
+        }
+        var topic = BrokerTopic.User(user);
+        if (!added && !_users.Contains(user))
+        {
+            _lastSeen.TryRemove(topic, out _);
+        }
+        _topics!.Reconcile(topic);
+        var change = added
+            ? _presence.AddAsync(OnlineChannel, new PresenceEntry(connection.Id, user, null))
+            : _presence.RemoveAsync(OnlineChannel, connection.Id, user);
+        if (!change.IsCompletedSuccessfully)
+        {
+            var stored = ObserveAsync(change.AsTask(), "online", user);
+            if (added)
+            {
+                connection.AddPendingPresence(stored);
+            }
+        }
+    }
+
+    private bool WantsTopic(BrokerTopic topic) => topic.Kind switch
+    {
+        BrokerTopicKind.Channel => _channels.SubscriberCount(topic.Name) > 0,
+        BrokerTopicKind.User => _users.Contains(topic.Name),
+        _ => !_disposed,
+    };
+
+    private void TopicFailed(BrokerTopic topic, Exception ex) => NodeLog.BrokerFailed(_logger, "subscribing to", topic.ToString(), ex.Message);
+
+    /// <summary>Waits until this node receives <paramref name="topic"/> (no wait on a single node).</summary>
+    private Task TopicReadyAsync(BrokerTopic topic) => _topics?.ReadyAsync(topic) ?? Task.CompletedTask;
+
+    private async Task ObserveAsync(Task task, string operation, string name)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            NodeLog.BrokerFailed(_logger, operation, name, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Publishes through the broker to every target. Each channel with history (and each user with an inbox) gets the
+    /// publication appended and fanned out in one atomic step; the reply says where it was stored. Deliveries happen
+    /// on every node as the broker hands them out, so the number of recipients is not known here (-1).
+    /// </summary>
+    private async Task<PublishResult> PublishBrokeredAsync(PublishRequest request, NamespaceOptions[] namespaces, CancellationToken cancellation)
+    {
+        var targets = request.Channels.Length + request.Users.Length;
+        var storable = request.Where is null;
+        var message = new BrokerMessage
+        {
+            Kind = BrokerMessageKind.Publication,
+            Data = request.Data,
+            DataIsString = request.DataIsString,
+            Where = request.Where is { } where ? AttributeJson.WriteWhere(where) : null,
+            Origin = Id,
+            PublishId = targets > 1 ? Id + "." + Interlocked.Increment(ref _nextPublishId).ToString(System.Globalization.CultureInfo.InvariantCulture) : "",
+            Targets = Math.Max(1, targets),
+        };
+        var sends = new List<(BrokerTopic Topic, bool Stored, Task<StreamPosition> Send)>(Math.Max(1, targets));
+        for (var i = 0; i < request.Channels.Length; i++)
+        {
+            var history = namespaces[i].History;
+            var stored = storable && history.Enabled;
+            sends.Add(Send(BrokerTopic.Channel(request.Channels[i]), stored ? history : null));
+        }
+        foreach (var user in request.Users)
+        {
+            var stored = storable && InboxLimits.Enabled;
+            sends.Add(Send(BrokerTopic.User(user), stored ? InboxLimits : null));
+        }
+        if (targets == 0 && request.Where is not null)
+        {
+            sends.Add(Send(BrokerTopic.Broadcast, null));
+        }
+        Dictionary<string, StreamPosition>? positions = null;
+        Dictionary<string, ulong>? inboxOffsets = null;
+        StoreUnavailableException? failure = null;
+        var failed = new List<string>();
+        foreach (var (topic, stored, send) in sends)
+        {
+            try
+            {
+                var position = await send.ConfigureAwait(false);
+                if (!stored)
+                {
+                    continue;
+                }
+                if (topic.Kind == BrokerTopicKind.Channel)
+                {
+                    (positions ??= new(StringComparer.Ordinal))[topic.Name] = position;
+                }
+                else
+                {
+                    (inboxOffsets ??= new(StringComparer.Ordinal))[topic.Name] = position.Offset;
+                }
+            }
+            catch (StoreUnavailableException ex)
+            {
+                failure ??= ex;
+                failed.Add(topic.ToString());
+            }
+        }
+        Counters.Published(0);
+        if (failure is not null)
+        {
+            StoreFailed(failure);
+            return new PublishResult(-1, ErrorCodes.StoreUnavailable,
+                $"the cluster's engine is unavailable, the publish did not reach {string.Join(", ", failed)}; retry it (with an idempotency_key to make retries safe): {failure.Message}")
+            {
+                Positions = positions,
+                InboxOffsets = inboxOffsets,
+            };
+        }
+        StoreRecovered();
+        return new PublishResult(-1) { Positions = positions, InboxOffsets = inboxOffsets };
+
+        (BrokerTopic, bool, Task<StreamPosition>) Send(BrokerTopic topic, RetentionLimits? stream)
+        {
+            Task<StreamPosition> task;
+            try
+            {
+                task = _broker!.PublishAsync(topic, message, stream, cancellation).AsTask();
+            }
+            catch (Exception ex)
+            {
+                task = Task.FromException<StreamPosition>(ex);
+            }
+            return (topic, stream is not null, task);
+        }
+    }
+
+    /// <summary>Sends a join or leave push to the channel's subscribers on every node, except the connection it is about.</summary>
+    private void AnnounceThroughBroker(string channel, byte[] frame, string exclude)
+    {
+        var message = new BrokerMessage { Kind = BrokerMessageKind.Frame, Data = frame, Origin = Id, Exclude = exclude };
+        _ = ObserveAsync(_broker!.PublishAsync(BrokerTopic.Channel(channel), message, null).AsTask(), "presence push to", channel);
+    }
+
+    /// <summary>
+    /// Applies a control command from the backend (<c>{"m":"disconnect"|"subscribe"|"unsubscribe"|"attributes", "user"|"client", ...}</c>)
+    /// on the other nodes of the cluster: the caller has already applied it here. Nothing to do on a single node, or
+    /// for a client id of this node.
+    /// </summary>
+    public async ValueTask ForwardControlAsync(byte[] command, string? client, CancellationToken cancellation = default)
+    {
+        if (_broker is null || (client is not null && client.StartsWith(_idPrefix, StringComparison.Ordinal)))
+        {
+            return;
+        }
+        var message = new BrokerMessage { Kind = BrokerMessageKind.Control, Data = command, Origin = Id };
+        try
+        {
+            await _broker.PublishAsync(BrokerTopic.Broadcast, message, null, cancellation).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            StoreFailed(ex);
+            throw new NodeRequestException(ErrorCodes.StoreUnavailable, "applied on this node only: the cluster's engine is unavailable: " + ex.Message);
+        }
+    }
+
+    /// <summary>Applies a control command received from another node.</summary>
+    private void ApplyControl(byte[] command)
+    {
+        using var document = JsonDocument.Parse(command);
+        var root = document.RootElement;
+        var user = root.TryGetProperty("user", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString() : null;
+        var client = root.TryGetProperty("client", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+        var targets = Find(user, client);
+        if (targets.Count == 0)
+        {
+            return;
+        }
+        switch (root.GetProperty("m").GetString())
+        {
+            case "disconnect":
+                var code = root.GetProperty("code").GetInt32();
+                var reason = root.GetProperty("reason").GetString() ?? "";
+                foreach (var connection in targets)
+                {
+                    connection.Disconnect(code, reason);
+                }
+                break;
+            case "subscribe":
+                SubscribeFromServer(targets, root.GetProperty("channel").GetString()!);
+                break;
+            case "unsubscribe":
+                UnsubscribeFromServer(targets, root.GetProperty("channel").GetString()!);
+                break;
+            case "attributes":
+                if (AttributeJson.TryParseAttributes(System.Text.Encoding.UTF8.GetBytes(root.GetProperty("attrs").GetRawText()), int.MaxValue, out var set, out _, out _))
+                {
+                    SetAttributesFromServer(targets, set);
+                }
+                break;
+        }
+    }
+
+    private sealed class BrokerListener(Node node) : IBrokerListener
+    {
+        public ValueTask OnMessageAsync(BrokerTopic topic, BrokerMessage message) => node.OnBrokerMessageAsync(topic, message);
+
+        public void OnSubscriptionsRestored() => node.OnSubscriptionsRestored();
+    }
+
+    private async ValueTask OnBrokerMessageAsync(BrokerTopic topic, BrokerMessage message)
+    {
+        try
+        {
+            switch (topic.Kind)
+            {
+                case BrokerTopicKind.Broadcast when message.Kind == BrokerMessageKind.Control:
+                    if (message.Origin != Id)
+                    {
+                        ApplyControl(message.Data);
+                    }
+                    break;
+                case BrokerTopicKind.Broadcast when message.Kind == BrokerMessageKind.Publication:
+                    var where = message.Where is null ? WhereFilter.All : AttributeJson.ReadWhere(message.Where) ?? WhereFilter.All;
+                    Counters.Published(RouteWhere(where, PublicationOf(message)));
+                    break;
+                case BrokerTopicKind.Channel:
+                case BrokerTopicKind.User:
+                    // The stream's pipe orders deliveries against recoveries: a recovery holds it while it reads, and what
+                    // arrives meanwhile waits, then skips what the recovery already sent (Connection.IsNewOnStream).
+                    var pipes = topic.Kind == BrokerTopicKind.Channel ? _channelPipes : _userPipes;
+                    var pipe = await pipes.EnterAsync(topic.Name, quiesce: false).ConfigureAwait(false);
+                    try
+                    {
+                        DeliverFromBroker(topic, message);
+                    }
+                    finally
+                    {
+                        pipe.Gate.Release();
+                    }
+                    break;
+            }
+        }
+        catch (Exception ex)
+        {
+            NodeLog.BrokerMessageFailed(_logger, topic.ToString(), ex);
+        }
+    }
+
+    private void DeliverFromBroker(BrokerTopic topic, BrokerMessage message)
+    {
+        var recipients = RentRecipients();
+        if (topic.Kind == BrokerTopicKind.Channel)
+        {
+            _channels.CopySubscribers(topic.Name, recipients);
+        }
+        else
+        {
+            _users.CopyConnections(topic.Name, recipients);
+        }
+        try
+        {
+            if (message.Kind == BrokerMessageKind.Frame)
+            {
+                foreach (var subscriber in recipients)
+                {
+                    if (subscriber.Kind == ConnectionKind.Native && subscriber.State == ConnectionState.Ready && subscriber.Id != message.Exclude)
+                    {
+                        subscriber.TrySend(message.Data);
+                    }
+                }
+                return;
+            }
+            if (message.Kind != BrokerMessageKind.Publication)
+            {
+                return;
+            }
+            if (message.Offset != 0 && !InSequence(topic, message))
+            {
+                MissedMessages(topic, recipients, $"offset {message.Offset} arrived after {_lastSeen.GetValueOrDefault(topic).Offset}");
+            }
+            if (message.Offset != 0)
+            {
+                _lastSeen[topic] = (message.Epoch, message.Offset);
+            }
+            var where = message.Where is null ? null : AttributeJson.ReadWhere(message.Where);
+            var firstTime = message.Targets > 1 ? FirstTimeFor(message.PublishId) : null;
+            var inbox = topic.Kind == BrokerTopicKind.User;
+            var delivered = Deliver(recipients, PublicationOf(message), where, firstTime, inbox ? null : topic.Name, message.Offset, inbox,
+                message.Offset != 0 ? message.Epoch : null);
+            Counters.Published(delivered);
+        }
+        finally
+        {
+            ReturnRecipients(recipients);
+        }
+    }
+
+    private bool InSequence(BrokerTopic topic, BrokerMessage message) =>
+        !_lastSeen.TryGetValue(topic, out var last) || last.Epoch != message.Epoch || message.Offset <= last.Offset + 1;
+
+    private static Publication PublicationOf(BrokerMessage message) => new(new PublishRequest([], null, message.Data, message.DataIsString));
+
+    /// <summary>For a publish sent to several topics: whether a plain connection is reached for the first time (it gets one copy).</summary>
+    private Func<Connection, bool> FirstTimeFor(string publishId)
+    {
+        var seen = _recentPublishes.GetOrAdd(publishId, static _ => ([], Environment.TickCount64)).Seen;
+        return connection =>
+        {
+            lock (seen)
+            {
+                return seen.Add(connection);
+            }
+        };
+    }
+
+    private void SweepRecentPublishes()
+    {
+        var now = Environment.TickCount64;
+        foreach (var (id, entry) in _recentPublishes)
+        {
+            if (now - entry.At > 30_000)
+            {
+                _recentPublishes.TryRemove(id, out _);
+            }
+        }
+    }
+
+    /// <summary>
+    /// This node may have missed publications of <paramref name="topic"/>: its native connections with a stream there
+    /// (history on the channel, or an inbox) are told to reconnect, and recover what they missed from history.
+    /// </summary>
+    private void MissedMessages(BrokerTopic topic, List<Connection> connections, string reason)
+    {
+        var stream = topic.Kind == BrokerTopicKind.Channel ? _policy.ResolveKnown(topic.Name).History.Enabled : InboxLimits.Enabled;
+        if (!stream)
+        {
+            return;
+        }
+        var count = 0;
+        foreach (var connection in connections)
+        {
+            if (connection.Kind == ConnectionKind.Native && connection.State == ConnectionState.Ready)
+            {
+                connection.Disconnect(DisconnectCodes.InsufficientState, "messages may have been missed: reconnect and recover");
+                count++;
+            }
+        }
+        NodeLog.BrokerMessagesMissed(_logger, topic.ToString(), reason, count);
+    }
+
+    private void OnSubscriptionsRestored()
+    {
+        foreach (var topic in _topics?.Subscribed() ?? [])
+        {
+            if (topic.Kind == BrokerTopicKind.Broadcast)
+            {
+                continue;
+            }
+            _lastSeen.TryRemove(topic, out _);
+            var connections = RentRecipients();
+            if (topic.Kind == BrokerTopicKind.Channel)
+            {
+                _channels.CopySubscribers(topic.Name, connections);
+            }
+            else
+            {
+                _users.CopyConnections(topic.Name, connections);
+            }
+            MissedMessages(topic, connections, "the link to the broker was lost and restored");
+            ReturnRecipients(connections);
+        }
+    }
+
+    /// <summary>For each user, connections on every node (cluster) or on this node; and the users online in all.</summary>
+    public async ValueTask<(IReadOnlyDictionary<string, int> Users, int TotalUsers)> OnlineAsync(IEnumerable<string> users, CancellationToken cancellation = default)
+    {
+        var list = users.Distinct(StringComparer.Ordinal).ToList();
+        if (_broker is null)
+        {
+            return (list.ToDictionary(u => u, _users.CountOf, StringComparer.Ordinal), _users.UserCount);
+        }
+        try
+        {
+            var counts = await _presence.GetUserConnectionsAsync(OnlineChannel, list, cancellation).ConfigureAwait(false);
+            var stats = await _presence.GetStatsAsync(OnlineChannel, cancellation).ConfigureAwait(false);
+            var result = new Dictionary<string, int>(list.Count, StringComparer.Ordinal);
+            for (var i = 0; i < list.Count; i++)
+            {
+                result[list[i]] = counts[i];
+            }
+            return (result, stats.Users);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            StoreFailed(ex);
+            throw new NodeRequestException(ErrorCodes.StoreUnavailable, "the cluster's engine is unavailable, try again: " + ex.Message);
+        }
+    }
+}
