@@ -49,6 +49,10 @@ internal sealed class TopicSubscriptions(IBroker broker, Func<BrokerTopic, bool>
             _entries.TryGetValue(topic, out var entry);
             if ((entry?.Subscribed ?? false) == want)
             {
+                if (!want && entry is not null && entry.Operation.IsCompleted)
+                {
+                    _entries.Remove(topic); // a failed subscribe, kept for its waiters until now
+                }
                 return;
             }
             entry ??= _entries[topic] = new Entry();
@@ -105,7 +109,9 @@ internal sealed class TopicSubscriptions(IBroker broker, Func<BrokerTopic, bool>
     {
         lock (_sync)
         {
-            if (!entry.Subscribed && ReferenceEquals(entry.Operation, operation) && _entries.TryGetValue(topic, out var current) && ReferenceEquals(current, entry))
+            // A failed subscribe stays (faulted) so that whoever waits for the topic learns of the failure.
+            if (!entry.Subscribed && operation.IsCompletedSuccessfully && ReferenceEquals(entry.Operation, operation)
+                && _entries.TryGetValue(topic, out var current) && ReferenceEquals(current, entry))
             {
                 _entries.Remove(topic);
             }

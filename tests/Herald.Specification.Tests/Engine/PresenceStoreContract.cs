@@ -240,4 +240,20 @@ public abstract class PresenceStoreContract
         var again = await AddAsync("busy", Entry("c000", "u0"));
         Assert.Equal(new PresenceChange(true, 1), again);
     }
+
+    [Fact]
+    public async Task Per_user_connection_counts_follow_adds_and_removes_in_the_order_asked()
+    {
+        await AddAsync("online", Entry("c1", "ann"));
+        await AddAsync("online", Entry("c2", "ann"));
+        await AddAsync("online", Entry("c3", "bo"));
+        await AddAsync("online", Entry("c2", "ann")); // again: no change
+
+        Assert.Equal(new[] { 2, 1, 0 }, await Store.GetUserConnectionsAsync("online", ["ann", "bo", "cy"]).DefaultTimeout());
+        await RemoveAsync("online", "c1", "ann");
+        await RemoveAsync("online", "c3", "bo");
+        Assert.Equal(new[] { 0, 1 }, await Store.GetUserConnectionsAsync("online", ["bo", "ann"]).DefaultTimeout());
+        Assert.Empty(await Store.GetUserConnectionsAsync("online", []).DefaultTimeout());
+        Assert.Equal(new[] { 0 }, await Store.GetUserConnectionsAsync("nowhere", ["ann"]).DefaultTimeout());
+    }
 }

@@ -27,7 +27,7 @@ public sealed class RedisEngineTests(RedisServerFixture redis)
         {
             keys.HistoryMeta(name), keys.HistoryEntries(name), keys.PresenceMembers(name), keys.PresenceOrder(name),
             keys.PresenceUsers(name), keys.PresenceNodes(name), (RedisKey)(keys.PresenceNodeMembersPrefix(name) + "node-1"),
-            keys.InboxMeta(name), keys.InboxEntries(name),
+            keys.InboxMeta(name), keys.InboxEntries(name), (RedisKey)keys.ChannelTopic(name), (RedisKey)keys.UserTopic(name),
         };
         var nodeKeys = new[] { keys.NodeAlive("a"), keys.NodeAlive("b"), keys.PresenceNodeSet, keys.NodePresenceIndex("a"), keys.NodeInfo("a"), keys.NodeRegistry };
 
