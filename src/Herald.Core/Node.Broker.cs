@@ -157,7 +157,6 @@ public sealed partial class Node
                 failed.Add(topic.ToString());
             }
         }
-        Counters.Published(0);
         if (failure is not null)
         {
             StoreFailed(failure);
@@ -169,6 +168,7 @@ public sealed partial class Node
             };
         }
         StoreRecovered();
+        Counters.Published(0); // the deliveries are counted by the nodes that make them
         return new PublishResult(-1) { Positions = positions, InboxOffsets = inboxOffsets };
 
         (BrokerTopic, bool, Task<StreamPosition>) Send(BrokerTopic topic, RetentionLimits? stream)
@@ -274,7 +274,7 @@ public sealed partial class Node
                     break;
                 case BrokerTopicKind.Broadcast when message.Kind == BrokerMessageKind.Publication:
                     var where = message.Where is null ? WhereFilter.All : AttributeJson.ReadWhere(message.Where) ?? WhereFilter.All;
-                    Counters.Published(RouteWhere(where, PublicationOf(message)));
+                    Counters.Delivered(RouteWhere(where, PublicationOf(message)));
                     break;
                 case BrokerTopicKind.Channel:
                 case BrokerTopicKind.User:
@@ -340,7 +340,7 @@ public sealed partial class Node
             var inbox = topic.Kind == BrokerTopicKind.User;
             var delivered = Deliver(recipients, PublicationOf(message), where, firstTime, inbox ? null : topic.Name, message.Offset, inbox,
                 message.Offset != 0 ? message.Epoch : null);
-            Counters.Published(delivered);
+            Counters.Delivered(delivered);
         }
         finally
         {

@@ -34,5 +34,8 @@ public sealed class NodeCounters
         Interlocked.Add(ref _deliveries, deliveries);
     }
 
+    /// <summary>Deliveries made for a publish another node (or the broker) handed this one; not counted as a publish here.</summary>
+    internal void Delivered(int deliveries) => Interlocked.Add(ref _deliveries, deliveries);
+
     internal void SlowConsumerDisconnected() => Interlocked.Increment(ref _slowConsumers);
 }
