@@ -401,7 +401,19 @@ public sealed partial class Node
         NodeLog.BrokerMessagesMissed(_logger, topic.ToString(), reason, count);
     }
 
+    /// <summary>
+    /// The broker's link was lost and is back: every stream receiver is told to reconnect and recover. The last offsets
+    /// seen are kept, so a publication the broker delivers after a gap (published before this node was listening again)
+    /// is caught by the sequence check; and a little later each stream's position is compared with the last offset seen,
+    /// for streams that went quiet right after the gap.
+    /// </summary>
     private void OnSubscriptionsRestored()
+    {
+        MissedOnAllStreams("the link to the broker was lost and restored");
+        _ = CheckPositionsLaterAsync(TimeSpan.FromSeconds(2));
+    }
+
+    private void MissedOnAllStreams(string reason)
     {
         foreach (var topic in _topics?.Subscribed() ?? [])
         {
@@ -409,7 +421,6 @@ public sealed partial class Node
             {
                 continue;
             }
-            _lastSeen.TryRemove(topic, out _);
             var connections = RentRecipients();
             if (topic.Kind == BrokerTopicKind.Channel)
             {
@@ -419,9 +430,60 @@ public sealed partial class Node
             {
                 _users.CopyConnections(topic.Name, connections);
             }
-            MissedMessages(topic, connections, "the link to the broker was lost and restored");
+            MissedMessages(topic, connections, reason);
             ReturnRecipients(connections);
         }
+    }
+
+    private async Task CheckPositionsLaterAsync(TimeSpan delay)
+    {
+        await Task.Delay(delay).ConfigureAwait(false);
+        foreach (var topic in _topics?.Subscribed() ?? [])
+        {
+            if (topic.Kind == BrokerTopicKind.Broadcast || !_lastSeen.TryGetValue(topic, out var seen))
+            {
+                continue;
+            }
+            try
+            {
+                var pipes = topic.Kind == BrokerTopicKind.Channel ? _channelPipes : _userPipes;
+                var pipe = await pipes.EnterAsync(topic.Name, quiesce: false).ConfigureAwait(false);
+                try
+                {
+                    var (epoch, offset) = topic.Kind == BrokerTopicKind.Channel
+                        ? await ChannelPositionAsync(topic.Name).ConfigureAwait(false)
+                        : ("", (await _inbox.ReadAsync(topic.Name, seen.Offset, 0).ConfigureAwait(false)).Offset);
+                    if (epoch == seen.Epoch && offset > seen.Offset && _lastSeen.TryGetValue(topic, out var now) && now == seen)
+                    {
+                        var connections = RentRecipients();
+                        if (topic.Kind == BrokerTopicKind.Channel)
+                        {
+                            _channels.CopySubscribers(topic.Name, connections);
+                        }
+                        else
+                        {
+                            _users.CopyConnections(topic.Name, connections);
+                        }
+                        MissedMessages(topic, connections, $"offset {offset} is stored but the last one received was {seen.Offset}");
+                        ReturnRecipients(connections);
+                    }
+                }
+                finally
+                {
+                    pipe.Gate.Release();
+                }
+            }
+            catch (StoreUnavailableException ex)
+            {
+                NodeLog.BrokerFailed(_logger, "checking the position of", topic.ToString(), ex.Message);
+            }
+        }
+    }
+
+    private async Task<(string Epoch, ulong Offset)> ChannelPositionAsync(string channel)
+    {
+        var position = await _history.GetPositionAsync(channel).ConfigureAwait(false);
+        return (position.Epoch, position.Offset);
     }
 
     /// <summary>For each user, connections on every node (cluster) or on this node; and the users online in all.</summary>
