@@ -82,7 +82,12 @@ internal static class StreamScripts
     /// KEYS: meta, entries. ARGV: data, now, size, ttl ms (-1: none), epoch for a new stream, position ms (-1: never).
     /// Returns {offset, epoch}.
     /// </summary>
-    public const string HistoryAppend = Helpers + """
+    public const string HistoryAppend = Helpers + HistoryAppendStep + """
+        return {top, epoch}
+        """;
+
+    /// <summary>The append of <see cref="HistoryAppend"/>: leaves the new offset in <c>top</c> and the epoch in <c>epoch</c>.</summary>
+    private const string HistoryAppendStep = """
         local top = redis.call('HINCRBY', KEYS[1], 'top', 1)
         local epoch = redis.call('HGET', KEYS[1], 'epoch')
         if not epoch then
@@ -90,7 +95,7 @@ internal static class StreamScripts
           redis.call('HSET', KEYS[1], 'epoch', epoch)
         end
         append(KEYS[1], KEYS[2], top, ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6]))
-        return {top, epoch}
+
         """;
 
     /// <summary>
@@ -99,14 +104,7 @@ internal static class StreamScripts
     /// ARGV: as HistoryAppend, then the message's kind, the rest of the message after the epoch
     /// (<see cref="BrokerEnvelope"/>), and 1 for sharded pub/sub (SPUBLISH, Redis Cluster) or 0 (PUBLISH).
     /// </summary>
-    public const string HistoryAppendPublish = Helpers + """
-        local top = redis.call('HINCRBY', KEYS[1], 'top', 1)
-        local epoch = redis.call('HGET', KEYS[1], 'epoch')
-        if not epoch then
-          epoch = ARGV[5]
-          redis.call('HSET', KEYS[1], 'epoch', epoch)
-        end
-        append(KEYS[1], KEYS[2], top, ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6]))
+    public const string HistoryAppendPublish = Helpers + HistoryAppendStep + """
         local command = 'PUBLISH'
         if ARGV[9] == '1' then command = 'SPUBLISH' end
         redis.call(command, KEYS[3], ARGV[7] .. string.format('%d', top) .. '|' .. epoch .. ARGV[8])
