@@ -1,0 +1,182 @@
+using Herald.Core.Connections;
+using Herald.Core.Engine;
+using Herald.Protocol;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Herald.Core.Tests.Broker;
+
+/// <summary>Nodes of one cluster in one process, on the in-memory broker: what a node does with what the broker hands it.</summary>
+public sealed class ClusterNodeTests : IDisposable
+{
+    private readonly MemoryBrokerHub _hub = new();
+    private readonly MemoryPresenceStore _presence = new();
+    private readonly List<Node> _nodes = [];
+
+    private (Node Node, IBroker Broker) NewNode()
+    {
+        var broker = _hub.Connect();
+        var node = new Node(new NodeOptions { HistorySize = 1_000_000 }, NullLogger<Node>.Instance, history: _hub.History, inbox: _hub.Inbox, presence: _presence, broker: broker);
+        _nodes.Add(node);
+        node.BrokerReadyAsync().Wait();
+        return (node, broker);
+    }
+
+    public void Dispose()
+    {
+        foreach (var node in _nodes)
+        {
+            node.Dispose();
+        }
+    }
+
+    private static async Task Until(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting until " + what);
+            await Task.Delay(5);
+        }
+    }
+
+    [Fact]
+    public async Task A_plain_client_reached_through_two_channels_of_one_publish_gets_it_once()
+    {
+        var (a, _) = NewNode();
+        var (b, _) = NewNode();
+        var (plain, transport) = b.Plain();
+        Assert.Equal(1, b.SubscribeFromServer([plain], "one"));
+        Assert.Equal(1, b.SubscribeFromServer([plain], "two"));
+        await Until(() => b.BrokerTopicCount == 3, "node B listens to both channels");
+
+        var result = a.Publish("""{"channels":["one","two"],"data":"hello"}""");
+        Assert.True(result.Succeeded, result.Error);
+        Assert.Equal(-1, result.Recipients); // not known at the origin
+        Assert.Equal(2, result.Positions!.Count);
+        a.Publish("""{"channel":"two","data":"after"}""");
+
+        await Until(() => transport.Texts.Contains("after"), "the second publish arrived");
+        Assert.Equal(["hello", "after"], transport.Texts);
+    }
+
+    [Fact]
+    public async Task A_node_told_its_link_was_restored_sends_its_stream_receivers_to_recover()
+    {
+        var (a, _) = NewNode();
+        var (b, brokerB) = NewNode();
+        var (native, transport) = b.Native();
+        b.Send(native, """{"id":2,"method":"subscribe","params":{"channel":"news"}}""");
+        var (other, otherTransport) = b.Native();
+        b.Send(other, """{"id":2,"method":"subscribe","params":{"channel":"news"}}""");
+
+        _hub.Cut(brokerB);
+        a.Publish("""{"channel":"news","data":1}""");
+        _hub.Restore(brokerB);
+
+        await Until(() => transport.CloseCode == DisconnectCodes.InsufficientState, "the subscriber was told to recover");
+        Assert.Equal(DisconnectCodes.InsufficientState, otherTransport.CloseCode);
+    }
+
+    [Fact]
+    public async Task A_gap_in_a_channels_offsets_sends_its_subscribers_to_recover_even_without_notice()
+    {
+        var (a, _) = NewNode();
+        var (b, brokerB) = NewNode();
+        var (native, transport) = b.Native();
+        b.Send(native, """{"id":2,"method":"subscribe","params":{"channel":"news"}}""");
+        a.Publish("""{"channel":"news","data":1}""");
+        await Until(() => transport.Texts.Any(t => t.Contains("\"offset\":1", StringComparison.Ordinal)), "offset 1 arrived");
+
+        _hub.Cut(brokerB);
+        a.Publish("""{"channel":"news","data":2}""");
+        _hub.Restore(brokerB, notify: false);
+        a.Publish("""{"channel":"news","data":3}""");
+
+        await Until(() => transport.CloseCode == DisconnectCodes.InsufficientState, "the gap was noticed");
+        Assert.DoesNotContain(transport.Texts, t => t.Contains("\"offset\":3", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_recovering_subscriber_gets_each_offset_exactly_once_while_another_node_publishes()
+    {
+        var (a, _) = NewNode();
+        var (b, _) = NewNode();
+        using var stop = new CancellationTokenSource();
+        var published = 0;
+        var publisher = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                a.Publish("""{"channel":"feed","data":0}""");
+                Interlocked.Increment(ref published);
+            }
+        });
+        var transports = new List<RecordingTransport>();
+        for (var i = 0; i < 8; i++)
+        {
+            // Each subscribes at another moment of the stream: every one of them is a chance for a publication to race the read.
+            await Until(() => Volatile.Read(ref published) > 30 * (i + 1), "publishing");
+            var (native, transport) = b.Native();
+            b.Send(native, """{"id":2,"method":"subscribe","params":{"channel":"feed","since":{"offset":0,"epoch":""}}}""");
+            transports.Add(transport);
+        }
+        await Task.Delay(50);
+        await stop.CancelAsync();
+        await publisher;
+        var total = Volatile.Read(ref published);
+
+        foreach (var transport in transports)
+        {
+            await Until(() => Offsets(transport).Count >= total, "every offset arrived");
+            Assert.Contains(transport.Texts, t => t.Contains("\"recovered\":true", StringComparison.Ordinal));
+            Assert.Equal(Enumerable.Range(1, total).Select(i => (ulong)i), Offsets(transport));
+        }
+    }
+
+    [Fact]
+    public async Task Publications_in_flight_during_a_recovery_read_are_not_sent_again()
+    {
+        var (a, _) = NewNode();
+        var (b, brokerB) = NewNode();
+        var (early, earlyTransport) = b.Native();
+        b.Send(early, """{"id":2,"method":"subscribe","params":{"channel":"feed"}}""");
+        a.Publish("""{"channel":"feed","data":1}""");
+        a.Publish("""{"channel":"feed","data":2}""");
+        await Until(() => Offsets(earlyTransport).Count == 2, "offsets 1 and 2 arrived");
+
+        _hub.Hold(brokerB); // 3 and 4 are stored, but still on their way to node B when the recovery reads
+        a.Publish("""{"channel":"feed","data":3}""");
+        a.Publish("""{"channel":"feed","data":4}""");
+        var epoch = (await _hub.History.GetPositionAsync("feed")).Epoch;
+        var (late, lateTransport) = b.Native();
+        b.Send(late, "{\"id\":2,\"method\":\"subscribe\",\"params\":{\"channel\":\"feed\",\"since\":{\"offset\":1,\"epoch\":\"" + epoch + "\"}}}");
+        Assert.Equal([2UL, 3UL, 4UL], Offsets(lateTransport));
+        _hub.Release(brokerB);
+        a.Publish("""{"channel":"feed","data":5}""");
+
+        await Until(() => Offsets(earlyTransport).Count == 5, "every offset reached the early subscriber");
+        await Until(() => Offsets(lateTransport).Contains(5UL), "offset 5 reached the late subscriber");
+        Assert.Equal([2UL, 3UL, 4UL, 5UL], Offsets(lateTransport));
+    }
+
+    /// <summary>Offsets the connection got, in the order it got them: from the subscribe reply, then live.</summary>
+    private static List<ulong> Offsets(RecordingTransport transport)
+    {
+        var offsets = new List<ulong>();
+        foreach (var text in transport.Texts)
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(text);
+            var root = document.RootElement;
+            if (root.TryGetProperty("result", out var result) && result.ValueKind == System.Text.Json.JsonValueKind.Object
+                && result.TryGetProperty("publications", out var publications))
+            {
+                offsets.AddRange(publications.EnumerateArray().Select(p => p.GetProperty("offset").GetUInt64()));
+            }
+            else if (root.TryGetProperty("push", out var push) && push.GetString() == "pub")
+            {
+                offsets.Add(root.GetProperty("offset").GetUInt64());
+            }
+        }
+        return offsets;
+    }
+}
