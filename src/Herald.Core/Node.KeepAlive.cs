@@ -30,7 +30,10 @@ public sealed partial class Node
                 SweepPipes(PipeIdle);
                 SweepRecentPublishes();
             }
-            _topics?.Reconcile(Engine.BrokerTopic.Broadcast); // joins the cluster's broadcast once the broker answers, if it did not at start
+            if (_broker is { IsConnected: true })
+            {
+                _topics!.Reconcile(Engine.BrokerTopic.Broadcast); // joins the cluster's broadcast once the broker answers, if it did not at start
+            }
             var now = NowTicks;
             var ping = Options.PingInterval.Ticks;
             var stale = (Options.PingInterval + Options.PongTimeout).Ticks;
