@@ -255,6 +255,26 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
         Assert.Equal("redis: connected", health.GetProperty("engine").GetString());
     }
 
+    [Fact]
+    public async Task A_node_started_while_redis_is_down_serves_locally_and_joins_the_cluster_when_redis_comes()
+    {
+        var redis = await Herald.Specification.Tests.Infrastructure.RedisServer.StartAsync();
+        await using var redisOwner = redis;
+        await redis.StopAsync();
+        await using var nodes = await StartOnAsync(redis, 1);
+        nodes[0].Logs.ExpectError(1012); // storage failed while Redis is down
+        var plain = await nodes[0].ConnectPlainAsync("""{"school_id":"2"}""");
+        using (var refused = await nodes[0].PostApiAsync("publish", """{"where":{"school_id":"2"},"data":"early"}"""))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+
+        await redis.RestartAsync();
+        await Timeouts.Until(() => nodes[0].Node.BrokerConnected && nodes[0].Node.BrokerTopicCount == 1, "joined the broadcast topic", TimeSpan.FromSeconds(20));
+        await PublishAsync(nodes[0], """{"where":{"school_id":"2"},"data":"late"}""");
+        Assert.Equal("late", await plain.ReceiveAsync());
+    }
+
     private static async Task<Nodes> StartOnAsync(Herald.Specification.Tests.Infrastructure.RedisServer redis, int count)
     {
         var prefix = RedisClusterFixture.NewPrefix();
