@@ -21,6 +21,7 @@ public sealed partial class Node
     internal const string OnlineChannel = " online";
 
     private readonly IBroker? _broker;
+    private readonly IIdempotencyStore? _sharedIdempotency;
     private readonly TopicSubscriptions? _topics;
     private readonly ConcurrentDictionary<BrokerTopic, (string Epoch, ulong Offset)> _lastSeen = new();
     private readonly ConcurrentDictionary<string, (HashSet<Connection> Seen, long At)> _recentPublishes = new(StringComparer.Ordinal);
@@ -184,6 +185,57 @@ public sealed partial class Node
             }
             return (topic, stream is not null, task);
         }
+    }
+
+    /// <summary>
+    /// A publish with an idempotency key on a cluster: the key is claimed in the shared store first, so a retry that
+    /// reaches another node is answered with the first publish's result instead of publishing again. A failed publish
+    /// gives the key up, so the retry publishes.
+    /// </summary>
+    private async Task<PublishResult> PublishOnceInClusterAsync(IIdempotencyStore store, string key, PublishRequest request, CancellationToken cancellation)
+    {
+        var window = Options.IdempotencyWindow;
+        try
+        {
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (!await store.TryClaimAsync(key, window, cancellation).ConfigureAwait(false))
+            {
+                // Claimed by a publish on some node: answer with its result once stored, or publish after all if it
+                // failed (the key is free again).
+                if (await store.GetResultAsync(key, cancellation).ConfigureAwait(false) is { } stored)
+                {
+                    return PublishResultJson.Read(stored, 0) with { Duplicate = true };
+                }
+                if (waited.Elapsed > TimeSpan.FromSeconds(10))
+                {
+                    return new PublishResult(0) { Duplicate = true }; // the first one is still running: it will publish
+                }
+                await Task.Delay(20, cancellation).ConfigureAwait(false);
+            }
+        }
+        catch (StoreUnavailableException ex)
+        {
+            StoreFailed(ex);
+            return new PublishResult(-1, ErrorCodes.StoreUnavailable, "the cluster's engine is unavailable, the publish was not sent; retry it: " + ex.Message);
+        }
+        var result = await PublishOnceAsync(request, cancellation).ConfigureAwait(false);
+        try
+        {
+            if (result.Succeeded)
+            {
+                await store.CompleteAsync(key, PublishResultJson.Write(result), window, CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                await store.ReleaseAsync(key, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (StoreUnavailableException ex)
+        {
+            // Published (or not) all the same; a retry then waits for a result that never comes and answers "duplicate".
+            NodeLog.BrokerFailed(_logger, "recording the idempotency key of", "a publish", ex.Message);
+        }
+        return result;
     }
 
     /// <summary>Sends a join or leave push to the channel's subscribers on every node, except the connection it is about.</summary>

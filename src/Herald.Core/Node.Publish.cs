@@ -25,7 +25,9 @@ public sealed partial class Node
     {
         if (request.IdempotencyKey is { } key)
         {
-            return await _idempotency.RunOnceAsync(key, () => PublishOnceAsync(request, cancellation)).ConfigureAwait(false);
+            return await _idempotency.RunOnceAsync(key, () => _sharedIdempotency is null
+                ? PublishOnceAsync(request, cancellation)
+                : PublishOnceInClusterAsync(_sharedIdempotency, key, request, cancellation)).ConfigureAwait(false);
         }
         return await PublishOnceAsync(request, cancellation).ConfigureAwait(false);
     }

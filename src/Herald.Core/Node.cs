@@ -40,11 +40,14 @@ public sealed partial class Node : IDisposable
     /// every token is refused as "not configured". With a <paramref name="broker"/> the node is one of a cluster:
     /// publishes go through the broker (which must also be where <paramref name="history"/>, <paramref name="inbox"/>
     /// and <paramref name="presence"/> live, shared by every node) and deliveries come from it. <paramref name="id"/> names
-    /// the node (default: random); it starts every connection id and must be unique in the cluster.
+    /// the node (default: random); it starts every connection id and must be unique in the cluster. With
+    /// <paramref name="idempotency"/>, idempotency keys are shared with the other nodes (else remembered here only).
     /// </summary>
     public Node(NodeOptions options, ILogger<Node> logger, TimeProvider? time = null, ITokenVerifier? verifier = null,
-        IHistoryStore? history = null, IInboxStore? inbox = null, IPresenceStore? presence = null, IBroker? broker = null, string? id = null)
+        IHistoryStore? history = null, IInboxStore? inbox = null, IPresenceStore? presence = null, IBroker? broker = null, string? id = null,
+        IIdempotencyStore? idempotency = null)
     {
+        _sharedIdempotency = idempotency;
         _channels = new ChannelTable(broker is null ? null : ChannelFirstOrLast);
         _users = new UserIndex(broker is null ? null : UserChanged);
         _broker = broker;

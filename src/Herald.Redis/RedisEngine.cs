@@ -33,6 +33,7 @@ public sealed class RedisEngine : IAsyncDisposable
         _presence = new RedisPresenceStore(Runner, Keys, nodeId, options.HeartbeatInterval, options.NodeExpiry, logger);
         _registry = new NodeRegistry(Runner, Keys, nodeId, time.GetUtcNow(), options.HeartbeatInterval, options.NodeExpiry, logger);
         _broker = new RedisBroker(Runner, Keys, time, options, logger);
+        Idempotency = new RedisIdempotencyStore(Runner, Keys);
         connection.ConnectionFailed += OnConnectionFailed;
         connection.ConnectionRestored += OnConnectionRestored;
     }
@@ -54,6 +55,9 @@ public sealed class RedisEngine : IAsyncDisposable
 
     /// <summary>Fans publications out to every node through Redis pub/sub, appending to history and inboxes in the same step.</summary>
     public IBroker Broker => _broker;
+
+    /// <summary>Idempotency keys shared by every node.</summary>
+    public IIdempotencyStore Idempotency { get; }
 
     /// <summary>Whether the connection to Redis is up now.</summary>
     public bool IsConnected => _connection.IsConnected;

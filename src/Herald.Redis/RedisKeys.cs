@@ -27,6 +27,8 @@ namespace Herald.Redis;
 /// <item><term><c>P:c:{channel}</c></term><description>pub/sub topic (sharded with <see cref="RedisEngineOptions.ShardedPubSub"/>):
 /// the channel's publications and presence pushes, published by the history script in the same step as the append.</description></item>
 /// <item><term><c>P:u:{user}</c></term><description>pub/sub topic: the user's publications (inbox entries).</description></item>
+/// <item><term><c>P:idem:{key}</c></term><description>string, expires with the idempotency window: empty while the publish that
+/// claimed the key runs, then its result (where it was stored).</description></item>
 /// <item><term><c>P:broadcast</c></term><description>pub/sub topic every node listens to: attribute-targeted publishes and control commands.</description></item>
 /// <item><term><c>P:{nodes}:alive:ID</c></term><description>string, expires: node ID's presence heartbeat.</description></item>
 /// <item><term><c>P:{nodes}:presence-nodes</c></term><description>set: nodes that may have presence entries.</description></item>
@@ -72,6 +74,9 @@ public sealed class RedisKeys
 
     /// <summary>A user's pub/sub topic: <c>P:u:{user}</c> (same slot as its inbox keys).</summary>
     public string UserTopic(string user) => $"{_prefix}:u:{{{EscapeTag(user)}}}";
+
+    /// <summary>A publish's idempotency key: <c>P:idem:{key}</c>.</summary>
+    public RedisKey Idempotency(string key) => $"{_prefix}:idem:{{{EscapeTag(key)}}}";
 
     /// <summary>The topic every node listens to: <c>P:broadcast</c>.</summary>
     public string BroadcastTopic => _prefix + ":broadcast";

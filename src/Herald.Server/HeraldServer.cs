@@ -78,7 +78,7 @@ public sealed class HeraldServer : IAsyncDisposable
         builder.Services.AddSingleton(stores);
         builder.Services.AddSingleton(sp => stores.Redis is { } redis
             ? new Node(options.Node, sp.GetRequiredService<ILogger<Node>>(), TimeProvider.System, sp.GetRequiredService<ITokenVerifier>(),
-                redis.History, redis.Inbox, redis.Presence, redis.Broker, redis.NodeId)
+                redis.History, redis.Inbox, redis.Presence, redis.Broker, redis.NodeId, redis.Idempotency)
             : new Node(options.Node, sp.GetRequiredService<ILogger<Node>>(), TimeProvider.System, sp.GetRequiredService<ITokenVerifier>(),
                 stores.Sqlite?.History, stores.Sqlite?.Inbox));
         builder.Services.AddSingleton<UdpIngress>();

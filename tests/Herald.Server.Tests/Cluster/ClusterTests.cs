@@ -196,6 +196,33 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
         await Timeouts.Until(() => Online(nodes[0], "bob").Result == 0, "bob offline everywhere");
     }
 
+    [Fact]
+    public async Task A_retry_with_the_same_idempotency_key_through_another_node_is_published_once()
+    {
+        await using var nodes = await fixture.StartNodesAsync(3);
+        var watcher = await NativeAsync(nodes[2]);
+        await SubscribeAsync(watcher, "approvals");
+
+        var first = await PublishAsync(nodes[0], """{"channel":"approvals","data":"ok","idempotency_key":"req-17"}""");
+        var retry = await PublishAsync(nodes[1], """{"channel":"approvals","data":"ok","idempotency_key":"req-17"}""");
+        Assert.False(first.TryGetProperty("duplicate", out _));
+        Assert.True(retry.GetProperty("duplicate").GetBoolean());
+        Assert.Equal(first.GetProperty("offset").GetUInt64(), retry.GetProperty("offset").GetUInt64());
+
+        // Concurrent retries on every node: one publish.
+        var racing = await Task.WhenAll(Enumerable.Range(0, 9).Select(i =>
+            PublishAsync(nodes[i % 3], """{"channel":"approvals","data":"again","idempotency_key":"req-18"}""")));
+        Assert.Single(racing, r => !r.TryGetProperty("duplicate", out _));
+        await PublishAsync(nodes[0], """{"channel":"approvals","data":"marker"}""");
+
+        var received = new List<string>();
+        while (received.LastOrDefault() != "marker")
+        {
+            received.Add((await NextPublicationAsync(watcher)).GetProperty("data").GetString()!);
+        }
+        Assert.Equal(["ok", "again", "marker"], received);
+    }
+
     private static async Task<JsonElement[]> InfoNodes(TestServer node) =>
         [.. (await ApiAsync(node, "info", "{}")).GetProperty("nodes").EnumerateArray()];
 
