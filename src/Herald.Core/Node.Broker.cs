@@ -423,7 +423,7 @@ public sealed partial class Node
         var now = Environment.TickCount64;
         foreach (var (id, entry) in _recentPublishes)
         {
-            if (now - entry.At > 30_000)
+            if (now - entry.At > 5_000) // a publish's topics are delivered within milliseconds of each other
             {
                 _recentPublishes.TryRemove(id, out _);
             }
