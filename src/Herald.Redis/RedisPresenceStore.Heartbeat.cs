@@ -121,10 +121,31 @@ internal sealed partial class RedisPresenceStore
         if ((long)result[0] == 0 && _hadHeartbeat)
         {
             RedisEngineLog.HeartbeatHadExpired(_logger, _node);
+            // Other nodes may be removing this node's entries as a dead node's: write them again now, and once more when
+            // any clean-up claimed meanwhile has surely run or lapsed.
+            _ = RewriteAfterAsync(TimeSpan.Zero);
+            _ = RewriteAfterAsync(_expiry + _interval);
         }
         _hadHeartbeat = true;
         _live = new LiveNodes([.. (string[])result[1]!], started);
         return (string[])result[2]!;
+    }
+
+    private async Task RewriteAfterAsync(TimeSpan delay)
+    {
+        try
+        {
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, _stopping.Token).ConfigureAwait(false);
+            }
+            var rewritten = await RewriteAllAsync().ConfigureAwait(false);
+            RedisEngineLog.PresenceRewritten(_logger, _node, rewritten, _mine.Count);
+        }
+        catch (Exception error) when (error is StoreUnavailableException or OperationCanceledException || RedisErrors.IsUnavailable(error))
+        {
+            // Stopping, or Redis is gone again: the next lapse found by a heartbeat starts over.
+        }
     }
 
     /// <summary>Removes every entry of <paramref name="dead"/>, channel by channel from its index, then forgets the node.</summary>

@@ -23,6 +23,14 @@ internal sealed partial class RedisPresenceStore : IPresenceStore, IAsyncDisposa
     private readonly TimeSpan _expiry;
     private readonly ILogger _logger;
 
+    /// <summary>
+    /// Every entry this node has in Redis now, by channel and client id, kept in step with each add and remove as they
+    /// are called (not when Redis answers), so the order of a connection's add and remove is kept. When this node's
+    /// heartbeat is found to have lapsed (a long pause), other nodes may have removed its entries as those of a dead
+    /// node: they are written again from here.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Channel, string ClientId), PresenceEntry> _mine = new();
+
     /// <summary>Presence as node <paramref name="nodeId"/>, renewing its heartbeat every <paramref name="heartbeatInterval"/>.</summary>
     public RedisPresenceStore(RedisRunner redis, RedisKeys keys, string nodeId, TimeSpan heartbeatInterval, TimeSpan expiry, ILogger logger)
     {
@@ -48,7 +56,13 @@ internal sealed partial class RedisPresenceStore : IPresenceStore, IAsyncDisposa
     {
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentNullException.ThrowIfNull(entry);
+        _mine[(channel, entry.ClientId)] = entry;
         await EnsureHeartbeatAsync(cancellation).ConfigureAwait(false);
+        return await WriteAsync(channel, entry, cancellation).ConfigureAwait(false);
+    }
+
+    private async Task<PresenceChange> WriteAsync(string channel, PresenceEntry entry, CancellationToken cancellation)
+    {
         RedisValue[] args = [entry.ClientId, entry.UserId, _node, PresenceEntryJson.Write(entry, _node), _keys.PresenceNodeMembersPrefix(channel)];
         var result = (RedisResult[])(await _redis.EvaluateAsync(PresenceScripts.Add, ChangeKeys(channel), args, "presence add", cancellation).ConfigureAwait(false))!;
         var added = (long)result[0] == 1;
@@ -59,11 +73,20 @@ internal sealed partial class RedisPresenceStore : IPresenceStore, IAsyncDisposa
         return new PresenceChange(added, (int)(long)result[1]);
     }
 
+    /// <summary>Writes every entry of this node again (adding what is there already changes nothing); returns how many were missing.</summary>
+    private async Task<int> RewriteAllAsync()
+    {
+        var writes = _mine.Select(m => WriteAsync(m.Key.Channel, m.Value, CancellationToken.None)).ToList();
+        var changes = await Task.WhenAll(writes).ConfigureAwait(false);
+        return changes.Count(c => c.Changed);
+    }
+
     /// <inheritdoc />
     public async ValueTask<PresenceChange> RemoveAsync(string channel, string clientId, string userId, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentNullException.ThrowIfNull(clientId);
+        _mine.TryRemove((channel, clientId), out _);
         RedisValue[] args = [clientId, _keys.PresenceNodeMembersPrefix(channel)];
         var result = (RedisResult[])(await _redis.EvaluateAsync(PresenceScripts.Remove, ChangeKeys(channel), args, "presence remove", cancellation).ConfigureAwait(false))!;
         var removed = (long)result[0] == 1;

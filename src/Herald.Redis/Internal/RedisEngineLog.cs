@@ -25,7 +25,7 @@ internal static partial class RedisEngineLog
     public static partial void HeartbeatRecovered(ILogger logger, string heartbeat, string node);
 
     [LoggerMessage(4007, LogLevel.Warning, "The heartbeat of node {Node} had expired in Redis (Redis restarted or lost data, or this node " +
-        "could not reach it for longer than the node expiry): other nodes may have removed this node's presence entries")]
+        "could not reach it for longer than the node expiry): other nodes may have removed this node's presence entries, so it writes them again")]
     public static partial void HeartbeatHadExpired(ILogger logger, string node);
 
     [LoggerMessage(4008, LogLevel.Information, "Removed {Members} presence entries of node {DeadNode}, whose heartbeat expired, from {Channels} channels")]
@@ -45,4 +45,7 @@ internal static partial class RedisEngineLog
 
     [LoggerMessage(4013, LogLevel.Warning, "Redis pub/sub connection restored after a loss: messages published meanwhile may be missed, so this node's stream receivers recover from history")]
     public static partial void SubscriptionsRestored(ILogger logger);
+
+    [LoggerMessage(4014, LogLevel.Warning, "Node {Node} wrote its presence again after its heartbeat had lapsed: {Missing} of {Entries} entries had been removed as a dead node's")]
+    public static partial void PresenceRewritten(ILogger logger, string node, int missing, int entries);
 }

@@ -117,6 +117,28 @@ public sealed class RedisNodesTests(RedisServerFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_node_whose_heartbeat_lapsed_writes_back_the_entries_others_removed_as_dead()
+    {
+        var other = await NodeAsync("other");
+        var paused = await NodeAsync("paused");
+        for (var i = 0; i < 5; i++)
+        {
+            await paused.Presence.AddAsync("room", Entry($"p-{i}", "user" + i)).DefaultTimeout();
+        }
+        await paused.Presence.RemoveAsync("room", "p-4", "user4").DefaultTimeout();
+        Assert.Equal(new PresenceStats(4, 4), await other.Presence.GetStatsAsync("room").DefaultTimeout());
+
+        // As if the node had paused longer than the expiry: its heartbeat is gone, so a read removes its entries.
+        await other.Connection.GetDatabase().KeyDeleteAsync(other.Keys.NodeAlive(paused.NodeId)).DefaultTimeout();
+        await Eventually.UntilAsync(async () => (await other.Presence.GetStatsAsync("room")).Connections == 0, "removed as a dead node's");
+
+        // Its next heartbeat finds the lapse and writes back exactly what it has (not the entry it removed).
+        await Eventually.UntilAsync(async () => (await other.Presence.GetStatsAsync("room")).Connections == 4, "written back", TimeSpan.FromSeconds(5));
+        Assert.Equal(["p-0", "p-1", "p-2", "p-3"], (await other.Presence.GetAsync("room", null, 10).DefaultTimeout()).Members.Select(m => m.ClientId));
+        Assert.Contains(_logs.Entries, e => e.Id.Id == 4014);
+    }
+
+    [Fact]
     public async Task A_read_removes_the_entries_of_a_dead_node_even_when_its_index_missed_them()
     {
         var reader = await NodeAsync("reader");
