@@ -24,12 +24,14 @@ internal sealed partial class RedisPresenceStore : IPresenceStore, IAsyncDisposa
     private readonly ILogger _logger;
 
     /// <summary>
-    /// Every entry this node has in Redis now, by channel and client id, kept in step with each add and remove as they
-    /// are called (not when Redis answers), so the order of a connection's add and remove is kept. When this node's
-    /// heartbeat is found to have lapsed (a long pause), other nodes may have removed its entries as those of a dead
-    /// node: they are written again from here.
+    /// Every entry this node has in Redis now, by channel and client id: an add counts once Redis confirmed it, unless a
+    /// remove of the same entry was called meanwhile (<see cref="_adding"/> holds the adds in flight, each with a token of
+    /// its own). When this node's heartbeat is found to have lapsed (a long pause, Redis lost its data), other nodes may
+    /// have removed its entries as those of a dead node: they are written again from here.
     /// </summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Channel, string ClientId), PresenceEntry> _mine = new();
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Channel, string ClientId), object> _adding = new();
 
     /// <summary>Presence as node <paramref name="nodeId"/>, renewing its heartbeat every <paramref name="heartbeatInterval"/>.</summary>
     public RedisPresenceStore(RedisRunner redis, RedisKeys keys, string nodeId, TimeSpan heartbeatInterval, TimeSpan expiry, ILogger logger)
@@ -56,9 +58,24 @@ internal sealed partial class RedisPresenceStore : IPresenceStore, IAsyncDisposa
     {
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentNullException.ThrowIfNull(entry);
-        _mine[(channel, entry.ClientId)] = entry;
-        await EnsureHeartbeatAsync(cancellation).ConfigureAwait(false);
-        return await WriteAsync(channel, entry, cancellation).ConfigureAwait(false);
+        var key = (channel, entry.ClientId);
+        var token = new object();
+        _adding[key] = token;
+        try
+        {
+            await EnsureHeartbeatAsync(cancellation).ConfigureAwait(false);
+            var change = await WriteAsync(channel, entry, cancellation).ConfigureAwait(false);
+            if (_adding.TryRemove(new KeyValuePair<(string, string), object>(key, token)))
+            {
+                _mine[key] = entry; // not removed meanwhile
+            }
+            return change;
+        }
+        catch
+        {
+            _adding.TryRemove(new KeyValuePair<(string, string), object>(key, token));
+            throw;
+        }
     }
 
     private async Task<PresenceChange> WriteAsync(string channel, PresenceEntry entry, CancellationToken cancellation)
@@ -86,6 +103,7 @@ internal sealed partial class RedisPresenceStore : IPresenceStore, IAsyncDisposa
     {
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentNullException.ThrowIfNull(clientId);
+        _adding.TryRemove((channel, clientId), out _);
         _mine.TryRemove((channel, clientId), out _);
         RedisValue[] args = [clientId, _keys.PresenceNodeMembersPrefix(channel)];
         var result = (RedisResult[])(await _redis.EvaluateAsync(PresenceScripts.Remove, ChangeKeys(channel), args, "presence remove", cancellation).ConfigureAwait(false))!;

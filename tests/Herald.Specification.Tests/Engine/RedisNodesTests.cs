@@ -120,7 +120,12 @@ public sealed class RedisNodesTests(RedisServerFixture redis) : IAsyncLifetime
     public async Task A_node_whose_heartbeat_lapsed_writes_back_the_entries_others_removed_as_dead()
     {
         var other = await NodeAsync("other");
-        var paused = await NodeAsync("paused");
+        // Slow heartbeats for the paused node, so the others' read sees it dead before its next heartbeat.
+        var options = redis.Options(_prefix, "paused");
+        options.HeartbeatInterval = TimeSpan.FromSeconds(1);
+        options.NodeExpiry = TimeSpan.FromSeconds(3);
+        var paused = await RedisEngine.ConnectAsync(options, _logs).DefaultTimeout();
+        _engines.Add(paused);
         for (var i = 0; i < 5; i++)
         {
             await paused.Presence.AddAsync("room", Entry($"p-{i}", "user" + i)).DefaultTimeout();
