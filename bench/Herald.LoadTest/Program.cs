@@ -23,6 +23,10 @@ internal static class Program
         {
             return await FanoutAsync(args[1..]);
         }
+        if (args.Length > 0 && args[0] == "udp")
+        {
+            return await UdpAsync(args[1..]);
+        }
         var options = Options.Parse(args);
         if (options is null)
         {
@@ -46,12 +50,46 @@ internal static class Program
     }
 
     /// <summary>
-    /// <c>fanout --port P --udp-port U --pid PID [--connections 10000] [--rate 10] [--seconds 10] [--one-in-ten] [--parallel 64]</c>
+    /// <c>udp --port P --udp-port U --pid PID [--rates 50000,100000,200000,300000] [--seconds 5] [--senders 1]</c>
+    /// against a Herald started separately: UDP ingress alone, publishes that match nobody.
+    /// </summary>
+    private static async Task<int> UdpAsync(string[] args)
+    {
+        int port = 6552, udpPort = 6553, pid = 0, seconds = 5, senders = 1;
+        int[] rates = [50_000, 100_000, 200_000, 300_000];
+        for (var i = 0; i < args.Length; i++)
+        {
+            int Next() => int.Parse(args[++i], CultureInfo.InvariantCulture);
+            switch (args[i])
+            {
+                case "--port": port = Next(); break;
+                case "--udp-port": udpPort = Next(); break;
+                case "--pid": pid = Next(); break;
+                case "--seconds": seconds = Math.Clamp(Next(), 1, 60); break;
+                case "--senders": senders = Math.Clamp(Next(), 1, 8); break;
+                case "--rates": rates = [.. args[++i].Split(',').Select(r => Math.Clamp(int.Parse(r, CultureInfo.InvariantCulture), 1, 2_000_000))]; break;
+                default:
+                    Console.Error.WriteLine($"unknown option {args[i]}");
+                    return 2;
+            }
+        }
+        if (pid == 0)
+        {
+            Console.Error.WriteLine("udp needs --pid of the running Herald (to read its CPU time)");
+            return 2;
+        }
+        var result = await UdpIngressLoad.RunAsync(new UdpIngressLoad.Options(port, udpPort, pid, rates, seconds, senders));
+        Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>fanout --port P --udp-port U --pid PID [--connections 10000] [--rate 10] [--seconds 10] [--one-in-ten] [--parallel 256] [--idle 0]</c>
     /// against a Herald started separately (e.g. <c>dotnet herald.dll serve --memory</c>).
     /// </summary>
     private static async Task<int> FanoutAsync(string[] args)
     {
-        int port = 6552, udpPort = 6553, pid = 0, connections = 10_000, rate = 10, seconds = 10, parallel = 64;
+        int port = 6552, udpPort = 6553, pid = 0, connections = 10_000, rate = 10, seconds = 10, parallel = 256, idle = 0;
         var oneInTen = false;
         for (var i = 0; i < args.Length; i++)
         {
@@ -63,9 +101,10 @@ internal static class Program
                 case "--pid": pid = Next(); break;
                 case "--connections": connections = Math.Clamp(Next(), 1, 100_000); break;
                 case "--rate": rate = Math.Clamp(Next(), 1, 100_000); break;
-                case "--seconds": seconds = Math.Clamp(Next(), 1, 600); break;
+                case "--seconds": seconds = Math.Clamp(Next(), 0, 600); break;
                 case "--parallel": parallel = Math.Clamp(Next(), 1, 1024); break;
                 case "--one-in-ten": oneInTen = true; break;
+                case "--idle": idle = Math.Clamp(Next(), 0, 3600); break;
                 default:
                     Console.Error.WriteLine($"unknown option {args[i]}");
                     return 2;
@@ -76,7 +115,7 @@ internal static class Program
             Console.Error.WriteLine("fanout needs --pid of the running Herald (to read its memory and CPU time)");
             return 2;
         }
-        var result = await FanoutLoad.RunAsync(new FanoutLoad.Options(port, udpPort, pid, connections, rate, seconds, oneInTen, parallel));
+        var result = await FanoutLoad.RunAsync(new FanoutLoad.Options(port, udpPort, pid, connections, rate, seconds, oneInTen, parallel, idle));
         Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
         return 0;
     }

@@ -49,6 +49,32 @@ internal static class ServerProcess
         return index < 0 ? 0 : long.Parse(values[index], CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// The kernel's drop count of the UDP socket bound to <paramref name="port"/> (last column of /proc/net/udp and
+    /// /proc/net/udp6): datagrams that did not fit its receive buffer.
+    /// </summary>
+    public static long UdpSocketDrops(int port)
+    {
+        var suffix = ":" + port.ToString("X4", CultureInfo.InvariantCulture);
+        long drops = 0;
+        foreach (var file in new[] { "/proc/net/udp", "/proc/net/udp6" })
+        {
+            if (!File.Exists(file))
+            {
+                continue;
+            }
+            foreach (var line in File.ReadLines(file).Skip(1))
+            {
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length > 2 && fields[1].EndsWith(suffix, StringComparison.Ordinal))
+                {
+                    drops += long.Parse(fields[^1], CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        return drops;
+    }
+
     private static long Kib(string line) =>
         long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Herald.Protocol;
 
 namespace Herald.Core.Connections;
@@ -91,32 +92,73 @@ public sealed partial class Connection
         _flushing = true;
     }
 
+    /// <summary>At most this many queued frames go to the transport in one write.</summary>
+    internal const int MaxBatchFrames = 256;
+
+    /// <summary>At most this many bytes of queued frames go to the transport in one write (one frame may exceed it).</summary>
+    internal const int MaxBatchBytes = 64 * 1024;
+
+    /// <summary>
+    /// Sends the queue in order until it is empty. Frames that queued up while a send was in flight are handed to the
+    /// transport together (<see cref="IConnectionTransport.SendManyAsync"/>), so a burst costs one write and one
+    /// system call instead of one per frame; the close handshake always goes alone, after everything queued before it.
+    /// </summary>
     private async Task FlushAsync()
     {
+        byte[][]? batch = null;
         try
         {
             while (true)
             {
-                Outbound item;
+                byte[]? single = null;
+                var count = 0;
+                Outbound close = default;
                 lock (_sync)
                 {
-                    if (_pending is null || !_pending.TryDequeue(out item))
+                    if (_pending is null || !_pending.TryPeek(out var head))
                     {
                         _flushing = false;
                         return;
                     }
-                    if (item.Frame is not null)
+                    if (head.Frame is null)
                     {
-                        _pendingBytes -= item.Frame.Length;
+                        close = _pending.Dequeue();
+                    }
+                    else if (_pending.Count == 1)
+                    {
+                        single = _pending.Dequeue().Frame!;
+                        _pendingBytes -= single.Length;
+                    }
+                    else
+                    {
+                        batch ??= ArrayPool<byte[]>.Shared.Rent(MaxBatchFrames);
+                        var bytes = 0;
+                        while (count < MaxBatchFrames && _pending.TryPeek(out var next) && next.Frame is { } frame
+                            && (count == 0 || bytes + frame.Length <= MaxBatchBytes))
+                        {
+                            _pending.Dequeue();
+                            batch[count++] = frame;
+                            bytes += frame.Length;
+                        }
+                        _pendingBytes -= bytes;
+                        if (count == 1)
+                        {
+                            single = batch[0]; // the next item is the close handshake
+                            count = 0;
+                        }
                     }
                 }
-                if (item.Frame is not null)
+                if (single is not null)
                 {
-                    await _transport.SendAsync(item.Frame).ConfigureAwait(false);
+                    await _transport.SendAsync(single).ConfigureAwait(false);
+                }
+                else if (count > 0)
+                {
+                    await _transport.SendManyAsync(batch.AsMemory(0, count)).ConfigureAwait(false);
                 }
                 else
                 {
-                    await _transport.CloseAsync(item.CloseCode, item.CloseReason ?? "").ConfigureAwait(false);
+                    await _transport.CloseAsync(close.CloseCode, close.CloseReason ?? "").ConfigureAwait(false);
                     lock (_sync)
                     {
                         _pending?.Clear();
@@ -142,6 +184,13 @@ public sealed partial class Connection
             }
             _node.OnSendFailed(this, ex);
             _transport.Abort();
+        }
+        finally
+        {
+            if (batch is not null)
+            {
+                ArrayPool<byte[]>.Shared.Return(batch, clearArray: true); // hold on to no frame
+            }
         }
     }
 }

@@ -4,8 +4,8 @@ namespace Herald.Core.Connections;
 
 /// <summary>
 /// One client connection: who it is (attributes, channels) and its bounded send queue. Frames queued for a
-/// connection are sent in order, one at a time; a connection whose queue overflows is disconnected as a slow
-/// consumer instead of holding anyone else up.
+/// connection are sent in order, one send at a time (frames that queued up behind a send in flight go out together);
+/// a connection whose queue overflows is disconnected as a slow consumer instead of holding anyone else up.
 /// </summary>
 public sealed partial class Connection
 {

@@ -44,11 +44,12 @@ internal sealed class WebSocketEndpoint(Node node, HeraldServerOptions options, 
             KeepAliveInterval = native ? TimeSpan.Zero : node.Options.PingInterval,
             KeepAliveTimeout = native ? Timeout.InfiniteTimeSpan : node.Options.PongTimeout,
         };
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(accept).ConfigureAwait(false);
+        var (socket, output) = await WebSocketHandshake.AcceptAsync(context, accept).ConfigureAwait(false);
+        using var socketLifetime = socket;
         var remote = FormatRemote(context);
         // Plain clients pass their token in the URL (browsers cannot set headers on a WebSocket); native clients in connect.
         var token = native ? null : (string?)context.Request.Query["token"];
-        var connection = node.Open(new WebSocketTransport(socket), native ? ConnectionKind.Native : ConnectionKind.Plain, remote,
+        var connection = node.Open(new WebSocketTransport(socket, output), native ? ConnectionKind.Native : ConnectionKind.Plain, remote,
             string.IsNullOrEmpty(token) ? null : token);
         int? closeCode = null;
         string? closeReason = null;
