@@ -21,7 +21,20 @@ public sealed partial class Node
     /// offsets arrive in order and recovery never misses or repeats one. Each frame is encoded once and
     /// shared by all recipients; a recipient whose send queue is full is disconnected instead of slowing the others.
     /// </summary>
-    public async ValueTask<PublishResult> PublishAsync(PublishRequest request, CancellationToken cancellation = default)
+    public ValueTask<PublishResult> PublishAsync(PublishRequest request, CancellationToken cancellation = default)
+    {
+        // The seed's most common publish, attributes only ("where" alone, nothing stored) on a single node, completes
+        // here without an async state machine or task: it is most of what UDP ingress does at high rates.
+        if (request is { IdempotencyKey: null, Channels.Length: 0, Users.Length: 0, Where: { } where } && _broker is null)
+        {
+            var delivered = RouteWhere(where, new Publication(request));
+            Counters.Published(delivered);
+            return new ValueTask<PublishResult>(new PublishResult(delivered));
+        }
+        return PublishWithStepsAsync(request, cancellation);
+    }
+
+    private async ValueTask<PublishResult> PublishWithStepsAsync(PublishRequest request, CancellationToken cancellation)
     {
         if (request.IdempotencyKey is { } key)
         {
