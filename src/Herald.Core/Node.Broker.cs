@@ -310,6 +310,8 @@ public sealed partial class Node
         public ValueTask OnMessageAsync(BrokerTopic topic, BrokerMessage message) => node.OnBrokerMessageAsync(topic, message);
 
         public void OnSubscriptionsRestored() => node.OnSubscriptionsRestored();
+
+        public void OnMessagesMissed(BrokerTopic topic, string reason) => node.OnMessagesMissed(topic, reason);
     }
 
     private async ValueTask OnBrokerMessageAsync(BrokerTopic topic, BrokerMessage message)
@@ -379,13 +381,11 @@ public sealed partial class Node
             {
                 return;
             }
-            if (message.Offset != 0 && !InSequence(topic, message))
-            {
-                MissedMessages(topic, recipients, $"offset {message.Offset} arrived after {_lastSeen.GetValueOrDefault(topic).Offset}");
-            }
             if (message.Offset != 0)
             {
-                _lastSeen[topic] = (message.Epoch, message.Offset);
+                // Only for the position check after a reconnect; gaps are noticed per subscription by the broker.
+                _lastSeen.AddOrUpdate(topic, (message.Epoch, message.Offset),
+                    (_, last) => last.Epoch != message.Epoch || message.Offset > last.Offset ? (message.Epoch, message.Offset) : last);
             }
             var where = message.Where is null ? null : AttributeJson.ReadWhere(message.Where);
             var firstTime = message.Targets > 1 ? FirstTimeFor(message.PublishId) : null;
@@ -400,8 +400,6 @@ public sealed partial class Node
         }
     }
 
-    private bool InSequence(BrokerTopic topic, BrokerMessage message) =>
-        !_lastSeen.TryGetValue(topic, out var last) || last.Epoch != message.Epoch || message.Offset <= last.Offset + 1;
 
     private static Publication PublicationOf(BrokerMessage message) => new(new PublishRequest([], null, message.Data, message.DataIsString));
 
@@ -459,6 +457,21 @@ public sealed partial class Node
     /// is caught by the sequence check; and a little later each stream's position is compared with the last offset seen,
     /// for streams that went quiet right after the gap.
     /// </summary>
+    private void OnMessagesMissed(BrokerTopic topic, string reason)
+    {
+        var connections = RentRecipients();
+        if (topic.Kind == BrokerTopicKind.Channel)
+        {
+            _channels.CopySubscribers(topic.Name, connections);
+        }
+        else if (topic.Kind == BrokerTopicKind.User)
+        {
+            _users.CopyConnections(topic.Name, connections);
+        }
+        MissedMessages(topic, connections, reason);
+        ReturnRecipients(connections);
+    }
+
     private void OnSubscriptionsRestored()
     {
         MissedOnAllStreams("the link to the broker was lost and restored");

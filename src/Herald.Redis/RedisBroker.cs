@@ -88,6 +88,7 @@ internal sealed class RedisBroker : IBroker
             await queue!.UnsubscribeAsync().ConfigureAwait(false);
             return;
         }
+        var sequence = new StreamSequence(); // this subscription's: it lives on across reconnects, as the queue does
         queue!.OnMessage(async received =>
         {
             var message = BrokerEnvelope.Decode((byte[])received.Message!);
@@ -95,6 +96,10 @@ internal sealed class RedisBroker : IBroker
             {
                 RedisEngineLog.ForeignMessage(_logger, channel.ToString());
                 return;
+            }
+            if (sequence.Next(message) is { } gap)
+            {
+                listener.OnMessagesMissed(topic, gap);
             }
             await listener.OnMessageAsync(topic, message).ConfigureAwait(false);
         });

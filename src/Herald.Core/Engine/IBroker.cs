@@ -4,7 +4,8 @@ namespace Herald.Core.Engine;
 /// Fans messages out across the nodes of a cluster. Guarantees: every node subscribed to a topic when a message is
 /// published to it receives the message once, unless its subscription was lost meanwhile, which it is told of
 /// (<see cref="IBrokerListener.OnSubscriptionsRestored"/>); messages of one topic reach every node in one order, the
-/// order in which the broker assigned stream offsets; a publish appended to a stream is stored (with the durability of
+/// order in which the broker assigned stream offsets, and a gap in one subscription's offsets is reported
+/// (<see cref="IBrokerListener.OnMessagesMissed"/>); a publish appended to a stream is stored (with the durability of
 /// the broker's store) before any node receives it. A node receives only the topics it subscribed to. Every failure to
 /// reach the broker throws <see cref="StoreUnavailableException"/> at once; nothing is queued for later.
 /// The single-node engine has no broker: the node delivers in process.
@@ -39,4 +40,10 @@ public interface IBrokerListener
 
     /// <summary>The node's subscriptions were lost and are back: messages published in between were not received.</summary>
     void OnSubscriptionsRestored();
+
+    /// <summary>
+    /// Messages of a stream topic were not received: within one subscription, a message arrived whose offset is more than
+    /// one past the previous one of the same epoch. Called before that message is handed over.
+    /// </summary>
+    void OnMessagesMissed(BrokerTopic topic, string reason);
 }

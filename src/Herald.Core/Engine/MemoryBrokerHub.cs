@@ -155,8 +155,13 @@ public sealed class MemoryBrokerHub
                 _topics[topic] = queue;
                 _ = Task.Run(async () =>
                 {
+                    var sequence = new StreamSequence();
                     await foreach (var message in queue.Reader.ReadAllAsync().ConfigureAwait(false))
                     {
+                        if (sequence.Next(message) is { } gap)
+                        {
+                            listener.OnMessagesMissed(topic, gap);
+                        }
                         await listener.OnMessageAsync(topic, message).ConfigureAwait(false);
                     }
                 });

@@ -131,6 +131,24 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Leaving_and_coming_back_while_publishes_go_on_is_not_taken_for_missed_messages()
+    {
+        await using var nodes = await fixture.StartNodesAsync(2);
+        for (var round = 0; round < 5; round++)
+        {
+            var client = await NativeAsync(nodes[1]);
+            await SubscribeAsync(client, "ticker");
+            var published = await PublishAsync(nodes[0], $$"""{"channel":"ticker","data":{{round}}}""");
+            var pub = await NextPublicationAsync(client);
+            Assert.Equal(published.GetProperty("offset").GetUInt64(), pub.GetProperty("offset").GetUInt64());
+            await client.DisposeAsync(); // the node stops listening to the channel...
+            await PublishAsync(nodes[0], """{"channel":"ticker","data":"while away"}"""); // ...and these are not for it
+            await PublishAsync(nodes[0], """{"channel":"ticker","data":"while away"}""");
+        }
+        Assert.Empty(nodes[1].Logs.WithEventId(1016)); // no "messages were missed"
+    }
+
+    [Fact]
     public async Task Publications_racing_a_recovery_are_neither_lost_nor_repeated()
     {
         await using var nodes = await fixture.StartNodesAsync(2);

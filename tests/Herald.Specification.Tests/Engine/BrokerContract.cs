@@ -46,6 +46,10 @@ public abstract class BrokerContract : IAsyncLifetime
         {
         }
 
+        public ConcurrentQueue<string> Missed { get; } = new();
+
+        public void OnMessagesMissed(BrokerTopic topic, string reason) => Missed.Enqueue(topic + ": " + reason);
+
         public Task UntilAsync(int count) => Eventually.UntilAsync(() => Task.FromResult(Messages.Count >= count), $"{count} messages arrived");
     }
 
@@ -84,6 +88,8 @@ public abstract class BrokerContract : IAsyncLifetime
         var positions = await Task.WhenAll(sends).DefaultTimeout();
         await a.UntilAsync(40);
         await b.UntilAsync(40);
+        Assert.Empty(a.Missed);
+        Assert.Empty(b.Missed);
 
         Assert.Equal(Enumerable.Range(1, 40).Select(i => (ulong)i), positions.Select(p => p.Offset).Order());
         var stored = await Nodes.History.ReadAsync("orders", 0, 100, newestFirst: false).DefaultTimeout();
@@ -151,10 +157,29 @@ public abstract class BrokerContract : IAsyncLifetime
 
 public sealed class MemoryBrokerTests : BrokerContract
 {
-    protected override Task<Cluster> CreateClusterAsync()
+    private readonly MemoryBrokerHub _hub = new();
+
+    protected override Task<Cluster> CreateClusterAsync() =>
+        Task.FromResult(new Cluster(_hub.Connect(), _hub.Connect(), _hub.History, _hub.Inbox, null));
+
+    [Fact]
+    public async Task A_gap_in_one_subscriptions_offsets_is_reported_before_the_message_after_it()
     {
-        var hub = new MemoryBrokerHub();
-        return Task.FromResult(new Cluster(hub.Connect(), hub.Connect(), hub.History, hub.Inbox, null));
+        var b = new Recorder();
+        Nodes.A.Start(new Recorder());
+        Nodes.B.Start(b);
+        var topic = BrokerTopic.Channel("news");
+        await Nodes.B.SubscribeAsync(topic).DefaultTimeout();
+        var keep = new RetentionLimits(10, TimeSpan.FromHours(1));
+        await Nodes.A.PublishAsync(topic, Message("1"), keep).DefaultTimeout();
+        _hub.Cut(Nodes.B);
+        await Nodes.A.PublishAsync(topic, Message("2"), keep).DefaultTimeout();
+        _hub.Restore(Nodes.B, notify: false);
+        await Nodes.A.PublishAsync(topic, Message("3"), keep).DefaultTimeout();
+        await b.UntilAsync(2);
+
+        Assert.Equal([1UL, 3UL], b.Messages.Select(m => m.Message.Offset));
+        Assert.Equal(["channel \"news\": offset 3 arrived after 1"], b.Missed);
     }
 }
 

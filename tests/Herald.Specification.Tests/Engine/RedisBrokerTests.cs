@@ -24,6 +24,10 @@ public sealed class RedisBrokerTests(RedisServerFixture redis)
         }
 
         public void OnSubscriptionsRestored() => Interlocked.Increment(ref Restored);
+
+        public void OnMessagesMissed(BrokerTopic topic, string reason)
+        {
+        }
     }
 
     private static BrokerMessage Publication(string data, string? where = null) => new()
