@@ -8,6 +8,7 @@ using Herald.Server.Api;
 using Herald.Server.Ingress;
 using Herald.Server.Logging;
 using Herald.Server.Transports;
+using Herald.Server.Transports.Lean;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -68,7 +69,10 @@ public sealed class HeraldServer : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.Node.MaxMessageSize + 1;
-            kestrel.Listen(httpAddress, options.Port);
+            // WebSocket upgrades are answered on the raw connection, before Kestrel's HTTP layer (issue 8: memory and
+            // CPU per connection); every other request goes on to it.
+            kestrel.Listen(httpAddress, options.Port, listen =>
+                listen.Use(next => listen.ApplicationServices.GetRequiredService<LeanWebSocketListener>().Use(next)));
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout + TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton(options);
@@ -86,6 +90,7 @@ public sealed class HeraldServer : IAsyncDisposable
         builder.Services.AddSingleton(new ApiKeyCheck(options.ApiKeys));
         builder.Services.AddSingleton<HttpApi>();
         builder.Services.AddSingleton<WebSocketEndpoint>();
+        builder.Services.AddSingleton<LeanWebSocketListener>();
 
         var app = builder.Build();
         // The embedded default keeps history and inboxes in SQLite under data_dir; --memory keeps them in memory; engine

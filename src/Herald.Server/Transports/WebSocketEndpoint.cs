@@ -11,7 +11,9 @@ namespace Herald.Server.Transports;
 /// <summary>
 /// Accepts WebSocket connections on any path: with the <c>herald.v1</c> subprotocol as native clients, without it as
 /// plain clients. Idle connections hold no receive buffer: each message starts with a zero-byte read and a buffer is
-/// rented only while a message is being read.
+/// rented only while a message is being read. A clean HTTP/1.1 upgrade is taken before Kestrel's HTTP layer by
+/// <see cref="Lean.LeanWebSocketListener"/>, which shares this endpoint's checks and connection loop; this endpoint's
+/// <see cref="HandleAsync"/> serves the upgrades that reach ASP.NET Core.
 /// </summary>
 internal sealed class WebSocketEndpoint(Node node, HeraldServerOptions options, ILogger<WebSocketEndpoint> logger)
 {
@@ -19,36 +21,62 @@ internal sealed class WebSocketEndpoint(Node node, HeraldServerOptions options, 
     private readonly OriginCheck _origins = new(options.AllowedOrigins);
     private readonly ConnectionRateLimiter _rate = new(options.MaxConnectionsPerIpPerSecond);
 
+    /// <summary>The reason a new WebSocket is refused before the handshake: HTTP status, Herald error code, message.</summary>
+    internal readonly record struct Refusal(int Status, int Code, string Message);
+
     public async Task HandleAsync(HttpContext context)
     {
-        if (!_origins.IsAllowed(context.Request.Headers.Origin))
+        var remote = FormatRemote(context.Connection.RemoteIpAddress, context.Connection.RemotePort);
+        if (Admit(context.Request.Headers.Origin, context.Connection.RemoteIpAddress, remote) is { } refusal)
         {
-            ServerLog.WebSocketRefused(logger, FormatRemote(context), "origin not allowed: " + context.Request.Headers.Origin);
-            await Api.ApiError.WriteAsync(context, StatusCodes.Status403Forbidden, ErrorCodes.PermissionDenied,
-                "this origin may not open WebSockets here (setting allowed_origins)").ConfigureAwait(false);
-            return;
-        }
-        if (!_rate.TryAcquire(context.Connection.RemoteIpAddress))
-        {
-            ServerLog.WebSocketRefused(logger, FormatRemote(context), "too many new connections per second from this address");
-            await Api.ApiError.WriteAsync(context, StatusCodes.Status429TooManyRequests, ErrorCodes.LimitExceeded,
-                $"more than {options.MaxConnectionsPerIpPerSecond} new connections per second from this address (setting max_connections_per_ip_per_second); retry with backoff").ConfigureAwait(false);
+            await Api.ApiError.WriteAsync(context, refusal.Status, refusal.Code, refusal.Message).ConfigureAwait(false);
             return;
         }
         var native = context.WebSockets.WebSocketRequestedProtocols.Contains(ProtocolNames.SubprotocolV1, StringComparer.Ordinal);
         var accept = new WebSocketAcceptContext
         {
             SubProtocol = native ? ProtocolNames.SubprotocolV1 : null,
-            // Native clients get protocol-level pings (they must answer); plain clients, who cannot see those, get
-            // WebSocket ping frames, which every browser and mini-program runtime answers by itself.
-            KeepAliveInterval = native ? TimeSpan.Zero : node.Options.PingInterval,
-            KeepAliveTimeout = native ? Timeout.InfiniteTimeSpan : node.Options.PongTimeout,
+            KeepAliveInterval = KeepAliveInterval(native),
+            KeepAliveTimeout = KeepAliveTimeout(native),
         };
         var (socket, output) = await WebSocketHandshake.AcceptAsync(context, accept).ConfigureAwait(false);
-        using var socketLifetime = socket;
-        var remote = FormatRemote(context);
         // Plain clients pass their token in the URL (browsers cannot set headers on a WebSocket); native clients in connect.
         var token = native ? null : (string?)context.Request.Query["token"];
+        await RunAsync(socket, output, native, remote, token, context.RequestAborted, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The checks before a handshake, shared by the HTTP path and the lean one (<see cref="Lean.LeanWebSocketListener"/>):
+    /// the origin allowlist and the per-address rate of new connections. Null when the WebSocket may open.
+    /// </summary>
+    internal Refusal? Admit(string? origin, System.Net.IPAddress? address, string remote)
+    {
+        if (!_origins.IsAllowed(origin))
+        {
+            ServerLog.WebSocketRefused(logger, remote, "origin not allowed: " + origin);
+            return new Refusal(StatusCodes.Status403Forbidden, ErrorCodes.PermissionDenied,
+                "this origin may not open WebSockets here (setting allowed_origins)");
+        }
+        if (!_rate.TryAcquire(address))
+        {
+            ServerLog.WebSocketRefused(logger, remote, "too many new connections per second from this address");
+            return new Refusal(StatusCodes.Status429TooManyRequests, ErrorCodes.LimitExceeded,
+                $"more than {options.MaxConnectionsPerIpPerSecond} new connections per second from this address (setting max_connections_per_ip_per_second); retry with backoff");
+        }
+        return null;
+    }
+
+    // Native clients get protocol-level pings (they must answer); plain clients, who cannot see those, get
+    // WebSocket ping frames, which every browser and mini-program runtime answers by itself.
+    internal TimeSpan KeepAliveInterval(bool native) => native ? TimeSpan.Zero : node.Options.PingInterval;
+
+    internal TimeSpan KeepAliveTimeout(bool native) => native ? Timeout.InfiniteTimeSpan : node.Options.PongTimeout;
+
+    /// <summary>Runs an accepted WebSocket as a node connection until it closes.</summary>
+    internal async Task RunAsync(WebSocket socket, WebSocketOutput? output, bool native, string remote, string? token,
+        CancellationToken aborted, CancellationToken receiveCancellation)
+    {
+        using var socketLifetime = socket;
         var connection = node.Open(new WebSocketTransport(socket, output), native ? ConnectionKind.Native : ConnectionKind.Plain, remote,
             string.IsNullOrEmpty(token) ? null : token);
         int? closeCode = null;
@@ -57,9 +85,9 @@ internal sealed class WebSocketEndpoint(Node node, HeraldServerOptions options, 
         {
             if (!native && connection.State == ConnectionState.AwaitingConnect)
             {
-                await node.AuthenticatePlainAsync(connection, string.IsNullOrEmpty(token) ? null : token, context.RequestAborted).ConfigureAwait(false);
+                await node.AuthenticatePlainAsync(connection, string.IsNullOrEmpty(token) ? null : token, aborted).ConfigureAwait(false);
             }
-            await ReceiveLoopAsync(socket, connection, context.RequestAborted).ConfigureAwait(false);
+            await ReceiveLoopAsync(socket, connection, receiveCancellation).ConfigureAwait(false);
             closeCode = (int?)socket.CloseStatus;
             closeReason = socket.CloseStatusDescription;
             if (socket.State == WebSocketState.CloseReceived)
@@ -147,9 +175,9 @@ internal sealed class WebSocketEndpoint(Node node, HeraldServerOptions options, 
         }
     }
 
-    private static string FormatRemote(HttpContext context)
+    /// <summary>The client's address as logs show it: <c>1.2.3.4:port</c>, <c>[::1]:port</c> (IPv4-mapped addresses as IPv4).</summary>
+    internal static string FormatRemote(System.Net.IPAddress? ip, int port)
     {
-        var ip = context.Connection.RemoteIpAddress;
         if (ip is null)
         {
             return "unknown";
@@ -159,7 +187,7 @@ internal sealed class WebSocketEndpoint(Node node, HeraldServerOptions options, 
             ip = ip.MapToIPv4();
         }
         return ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-            ? $"[{ip}]:{context.Connection.RemotePort}"
-            : $"{ip}:{context.Connection.RemotePort}";
+            ? $"[{ip}]:{port}"
+            : $"{ip}:{port}";
     }
 }

@@ -35,7 +35,7 @@ internal static class WebSocketHandshake
         }
         var stream = await upgrade.UpgradeAsync().ConfigureAwait(false);
         context.Features.Get<Microsoft.AspNetCore.Http.Timeouts.IHttpRequestTimeoutFeature>()?.DisableTimeout(); // a WebSocket lives long
-        var output = new WebSocketOutput(stream, context);
+        var output = new WebSocketOutput(stream, context.Abort);
         var socket = WebSocket.CreateFromStream(output, new WebSocketCreationOptions
         {
             IsServer = true,

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.WebSockets;
-using Microsoft.AspNetCore.Http;
 
 namespace Herald.Server.Transports;
 
@@ -10,11 +9,11 @@ namespace Herald.Server.Transports;
 /// next to the control frames (ping, pong, close) the <see cref="System.Net.WebSockets.WebSocket"/> on top writes.
 /// Herald frames its data itself because it can then put a whole burst of queued frames into one buffer: one write,
 /// one flush and one system call for the burst, where <c>WebSocket.SendAsync</c> costs one each per frame. Reads pass
-/// straight through (only the WebSocket reads). When the WebSocket is aborted it disposes this stream; the HTTP
-/// connection under it is then aborted too, so the pending read ends and the peer sees the connection drop (disposing
-/// Kestrel's upgraded stream alone would do neither).
+/// straight through (only the WebSocket reads). When the WebSocket is aborted it disposes this stream; the connection
+/// under it is then aborted too (<paramref name="abortConnection"/>), so the pending read ends and the peer sees the
+/// connection drop (disposing Kestrel's upgraded stream alone would do neither).
 /// </summary>
-internal sealed class WebSocketOutput(Stream inner, HttpContext context) : Stream
+internal sealed class WebSocketOutput(Stream inner, Action abortConnection) : Stream
 {
     /// <summary>Frame header: 2 bytes, plus 2 or 8 for the extended payload length (server frames are not masked).</summary>
     private const int MaxHeaderBytes = 10;
@@ -174,7 +173,7 @@ internal sealed class WebSocketOutput(Stream inner, HttpContext context) : Strea
         {
             if (Socket?.State == WebSocketState.Aborted)
             {
-                context.Abort();
+                abortConnection();
             }
             // The write lock is not disposed: a write may still be finishing when the WebSocket aborts the stream.
             inner.Dispose();
