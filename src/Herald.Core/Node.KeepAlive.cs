@@ -13,7 +13,8 @@ public sealed partial class Node
     /// <summary>
     /// One sweep over the connections (a single timer for the whole node: no timer per connection): pings native
     /// clients, closes stale ones and those that never sent connect, and aborts closes that did not finish in time.
-    /// Plain clients are kept alive by WebSocket ping frames in the transport.
+    /// Plain clients get WebSocket ping frames: from here when their transport leaves them to the node
+    /// (<see cref="IKeepAliveTransport"/>), otherwise from the transport's own timer.
     /// </summary>
     internal void KeepAliveTick()
     {
@@ -70,6 +71,19 @@ public sealed partial class Node
                         {
                             connection.LastPingTicks = now;
                             connection.TrySend(ServerFrames.PingPush);
+                        }
+                        break;
+                    case ConnectionState.Ready when connection.Transport is IKeepAliveTransport keepAlive:
+                        var quiet = now - connection.LastReceivedTicks;
+                        if (quiet > stale)
+                        {
+                            NodeLog.StaleConnection(_logger, connection.Id, connection.RemoteAddress, Math.Round((double)quiet / TimeSpan.TicksPerSecond, 1));
+                            connection.Disconnect(DisconnectCodes.Stale, "no pong in time");
+                        }
+                        else if (now - connection.LastPingTicks >= ping)
+                        {
+                            connection.LastPingTicks = now;
+                            keepAlive.SendPing();
                         }
                         break;
                 }

@@ -60,6 +60,12 @@ public sealed partial class Node
         return command.Id;
     }
 
+    /// <summary>
+    /// The transport received something that is not a message (a pong, a ping): the connection is alive, which is
+    /// what the keep-alive sweep checks for plain clients (<see cref="IKeepAliveTransport"/>).
+    /// </summary>
+    public void OnActivity(Connection connection) => connection.LastReceivedTicks = NowTicks;
+
     /// <summary>Binary frames are not part of either protocol: the client gets an error and stays connected.</summary>
     public void OnBinaryMessage(Connection connection)
     {

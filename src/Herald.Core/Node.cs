@@ -110,6 +110,12 @@ public sealed partial class Node : IDisposable
         var id = _idPrefix + Interlocked.Increment(ref _nextId).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
         var awaitingAuth = kind == ConnectionKind.Native || plainToken is not null || Options.RequireToken;
         var connection = new Connection(this, id, kind, transport, remoteAddress, NowTicks, awaitingAuth);
+        if (kind == ConnectionKind.Plain && transport is IKeepAliveTransport)
+        {
+            // The first ping comes after half to all of the interval, so connections opened together (a reconnect
+            // wave, a load balancer's restart) are not all pinged, and do not all answer, in the same tick.
+            connection.LastPingTicks -= Random.Shared.NextInt64(Math.Max(1, Options.PingInterval.Ticks / 2));
+        }
         _connections.Add(connection);
         Counters.ConnectionOpened();
         if (!awaitingAuth)

@@ -10,6 +10,7 @@ using Herald.Server.Logging;
 using Herald.Server.Transports;
 using Herald.Server.Transports.Lean;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -69,10 +70,7 @@ public sealed class HeraldServer : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.Node.MaxMessageSize + 1;
-            // WebSocket upgrades are answered on the raw connection, before Kestrel's HTTP layer (issue 8: memory and
-            // CPU per connection); every other request goes on to it.
-            kestrel.Listen(httpAddress, options.Port, listen =>
-                listen.Use(next => listen.ApplicationServices.GetRequiredService<LeanWebSocketListener>().Use(next)));
+            kestrel.Listen(httpAddress, options.Port);
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout + TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton(options);
@@ -90,7 +88,9 @@ public sealed class HeraldServer : IAsyncDisposable
         builder.Services.AddSingleton(new ApiKeyCheck(options.ApiKeys));
         builder.Services.AddSingleton<HttpApi>();
         builder.Services.AddSingleton<WebSocketEndpoint>();
-        builder.Services.AddSingleton<LeanWebSocketListener>();
+        // Herald's own listener under Kestrel: WebSocket upgrades stay on the bare socket (issue 8: memory and CPU per
+        // connection), every other connection goes on to Kestrel.
+        builder.Services.AddSingleton<IConnectionListenerFactory, LeanListenerFactory>();
 
         var app = builder.Build();
         // The embedded default keeps history and inboxes in SQLite under data_dir; --memory keeps them in memory; engine

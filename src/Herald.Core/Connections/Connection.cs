@@ -168,6 +168,9 @@ public sealed partial class Connection
     /// <summary>Drops the connection without a handshake (used when a close does not finish in time).</summary>
     internal void Abort() => _transport.Abort();
 
+    /// <summary>The wire under this connection.</summary>
+    internal IConnectionTransport Transport => _transport;
+
     /// <inheritdoc />
     public override string ToString() => $"{Id} ({Kind}, {RemoteAddress})";
 }

@@ -11,8 +11,8 @@ namespace Herald.Server.Transports;
 /// <summary>
 /// Accepts WebSocket connections on any path: with the <c>herald.v1</c> subprotocol as native clients, without it as
 /// plain clients. Idle connections hold no receive buffer: each message starts with a zero-byte read and a buffer is
-/// rented only while a message is being read. A clean HTTP/1.1 upgrade is taken before Kestrel's HTTP layer by
-/// <see cref="Lean.LeanWebSocketListener"/>, which shares this endpoint's checks and connection loop; this endpoint's
+/// rented only while a message is being read. A clean HTTP/1.1 upgrade is taken before Kestrel by
+/// <see cref="Lean.LeanConnectionListener"/>, which shares this endpoint's checks and connection loop; this endpoint's
 /// <see cref="HandleAsync"/> serves the upgrades that reach ASP.NET Core.
 /// </summary>
 internal sealed class WebSocketEndpoint(Node node, HeraldServerOptions options, ILogger<WebSocketEndpoint> logger)
@@ -46,7 +46,7 @@ internal sealed class WebSocketEndpoint(Node node, HeraldServerOptions options, 
     }
 
     /// <summary>
-    /// The checks before a handshake, shared by the HTTP path and the lean one (<see cref="Lean.LeanWebSocketListener"/>):
+    /// The checks before a handshake, shared by the HTTP path and the lean one (<see cref="Lean.LeanConnectionListener"/>):
     /// the origin allowlist and the per-address rate of new connections. Null when the WebSocket may open.
     /// </summary>
     internal Refusal? Admit(string? origin, System.Net.IPAddress? address, string remote)
@@ -108,6 +108,39 @@ internal sealed class WebSocketEndpoint(Node node, HeraldServerOptions options, 
         finally
         {
             node.OnClosed(connection, closeCode, closeReason);
+        }
+    }
+
+    /// <summary>
+    /// Runs a WebSocket accepted by Herald's own listener (<see cref="Lean.LeanConnectionListener"/>) as a node
+    /// connection until it closes; never throws.
+    /// </summary>
+    internal async Task RunAsync(Lean.SocketWebSocket socket, bool native, string remote, string? token)
+    {
+        Connection? connection = null;
+        int? closeCode = null;
+        string? closeReason = "connection lost";
+        try
+        {
+            connection = node.Open(socket, native ? ConnectionKind.Native : ConnectionKind.Plain, remote,
+                string.IsNullOrEmpty(token) ? null : token);
+            if (!native && connection.State == ConnectionState.AwaitingConnect)
+            {
+                await node.AuthenticatePlainAsync(connection, string.IsNullOrEmpty(token) ? null : token, CancellationToken.None).ConfigureAwait(false);
+            }
+            (closeCode, closeReason) = await socket.ReceiveAsync(node, connection).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            ServerLog.WebSocketFailed(logger, connection?.Id ?? remote, ex);
+        }
+        finally
+        {
+            socket.Dispose();
+            if (connection is not null)
+            {
+                node.OnClosed(connection, closeCode, closeReason);
+            }
         }
     }
 

@@ -1,0 +1,268 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Herald.Protocol;
+using Herald.Server.Api;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Logging;
+
+namespace Herald.Server.Transports.Lean;
+
+/// <summary>
+/// The listen socket of the WebSocket/HTTP port, under Kestrel (issue 8). It accepts each connection itself and peeks
+/// at its first request head without consuming it (<c>MSG_PEEK</c>). A clean HTTP/1.1 WebSocket upgrade
+/// (<see cref="UpgradeRequest"/>) is answered here and runs as a <see cref="SocketWebSocket"/> on the bare socket: no
+/// Kestrel connection, pipes, HTTP objects or per-connection timer stay alive beside it. Every other connection (the
+/// HTTP API, /health, a head the parser does not fully understand, over 8 KiB, or not complete within
+/// <see cref="HeadTimeout"/>) is handed to Kestrel untouched, as Kestrel's own socket transport would have accepted it
+/// (<see cref="SocketConnectionContextFactory"/>), and is served as before, WebSocket upgrades included.
+/// </summary>
+internal sealed class LeanConnectionListener : IConnectionListener
+{
+    /// <summary>How long a client may take to send its first request head before Kestrel (and its own timeouts) take over.</summary>
+    public static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly Socket _listenSocket;
+    private readonly WebSocketEndpoint _endpoint;
+    private readonly SocketConnectionContextFactory _contexts;
+    private readonly ILogger _logger;
+    private readonly Channel<ConnectionContext> _forKestrel = Channel.CreateUnbounded<ConnectionContext>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _acceptLoop;
+
+    public LeanConnectionListener(Socket listenSocket, WebSocketEndpoint endpoint, SocketConnectionContextFactory contexts, ILogger logger)
+    {
+        _listenSocket = listenSocket;
+        _endpoint = endpoint;
+        _contexts = contexts;
+        _logger = logger;
+        EndPoint = listenSocket.LocalEndPoint!;
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    /// <inheritdoc />
+    public EndPoint EndPoint { get; }
+
+    /// <inheritdoc />
+    public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _forKestrel.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            return null; // unbound: Kestrel's accept loop ends
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+    {
+        await StopAcceptingAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAcceptingAsync().ConfigureAwait(false);
+        while (_forKestrel.Reader.TryRead(out var connection))
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        _contexts.Dispose();
+    }
+
+    private async Task StopAcceptingAsync()
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+            _listenSocket.Dispose();
+        }
+        await _acceptLoop.ConfigureAwait(false);
+        _forKestrel.Writer.TryComplete();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listenSocket.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (_stopping.IsCancellationRequested && ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
+            {
+                continue; // the client left while queued
+            }
+            catch (SocketException ex)
+            {
+                // Out of file descriptors or memory: say so, and give the process a moment rather than spinning.
+                ServerLog.AcceptFailed(_logger, ex.SocketErrorCode.ToString(), ex.Message);
+                await Task.Delay(50).ConfigureAwait(false);
+                continue;
+            }
+            socket.NoDelay = true;
+            _ = ClassifyAsync(socket);
+        }
+    }
+
+    /// <summary>Peeks at the first request head; never throws.</summary>
+    private async Task ClassifyAsync(Socket socket)
+    {
+        UpgradeRequest? request = null;
+        var buffer = ArrayPool<byte>.Shared.Rent(UpgradeRequest.MaxHeadBytes);
+        try
+        {
+            var verdict = HeadVerdict.NeedMore;
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            {
+                timeout.CancelAfter(HeadTimeout);
+                var delay = 1;
+                while (verdict == HeadVerdict.NeedMore)
+                {
+                    int peeked;
+                    try
+                    {
+                        // The first wait holds no buffer: a zero-byte receive completes once bytes arrived.
+                        await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                        peeked = await socket.ReceiveAsync(buffer.AsMemory(0, UpgradeRequest.MaxHeadBytes), SocketFlags.Peek, timeout.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break; // slow head: Kestrel reads it from the start, under its own header timeout
+                    }
+                    if (peeked == 0)
+                    {
+                        socket.Dispose(); // closed before a request: nothing to answer
+                        return;
+                    }
+                    verdict = UpgradeRequest.Inspect(new ReadOnlySequence<byte>(buffer, 0, peeked), out request);
+                    if (verdict == HeadVerdict.NeedMore)
+                    {
+                        // Part of a head is there and stays in the socket until all of it is: look again shortly.
+                        await Task.Delay(delay, timeout.Token).ConfigureAwait(false);
+                        delay = Math.Min(delay * 2, 100);
+                    }
+                }
+            }
+            if (verdict != HeadVerdict.Upgrade || _stopping.IsCancellationRequested)
+            {
+                PassOn(socket);
+                return;
+            }
+            // Take the head out of the socket; what follows it (the client's first frames) stays there for the WebSocket.
+            for (var taken = 0; taken < request!.HeadLength;)
+            {
+                taken += await socket.ReceiveAsync(buffer.AsMemory(taken, request.HeadLength - taken), SocketFlags.None).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            PassOn(socket);
+            return;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            socket.Dispose(); // reset before a head arrived
+            return;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        // Not awaited: this method's frame ends here, so an idle WebSocket holds one pending frame fewer.
+        _ = UpgradeAsync(socket, request);
+    }
+
+    /// <summary>Hands a connection to Kestrel as its socket transport would have accepted it.</summary>
+    private void PassOn(Socket socket)
+    {
+        ConnectionContext connection;
+        try
+        {
+            connection = _contexts.Create(socket);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            socket.Dispose();
+            return;
+        }
+        if (!_forKestrel.Writer.TryWrite(connection))
+        {
+            _ = connection.DisposeAsync(); // stopping
+        }
+    }
+
+    private async Task UpgradeAsync(Socket socket, UpgradeRequest request)
+    {
+        var address = socket.RemoteEndPoint as IPEndPoint;
+        var remote = WebSocketEndpoint.FormatRemote(address?.Address, address?.Port ?? 0);
+        try
+        {
+            if (_endpoint.Admit(request.Origin, address?.Address, remote) is { } refusal)
+            {
+                await SendAsync(socket, Refusal(refusal)).ConfigureAwait(false);
+                socket.Shutdown(SocketShutdown.Both);
+                socket.Dispose();
+                return;
+            }
+            var native = request.Requests(ProtocolNames.SubprotocolV1);
+            // Plain clients pass their token in the URL (browsers cannot set headers on a WebSocket); native clients in connect.
+            string? token = null;
+            if (!native && QueryHelpers.ParseNullableQuery(request.Query) is { } query && query.TryGetValue("token", out var values))
+            {
+                token = values;
+            }
+            await SendAsync(socket, SwitchingProtocols(request.Key, native ? ProtocolNames.SubprotocolV1 : null)).ConfigureAwait(false);
+            ServerLog.LeanUpgrade(_logger, remote);
+            await _endpoint.RunAsync(new SocketWebSocket(socket), native, remote, token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            socket.Dispose(); // gone before the handshake completed
+        }
+    }
+
+    private static async Task SendAsync(Socket socket, byte[] bytes)
+    {
+        for (var sent = 0; sent < bytes.Length;)
+        {
+            sent += await socket.SendAsync(bytes.AsMemory(sent), SocketFlags.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>RFC 6455 4.2.2: the server's handshake, as ASP.NET Core writes it without compression.</summary>
+    internal static byte[] SwitchingProtocols(string key, string? subProtocol)
+    {
+        var head = new StringBuilder(160)
+            .Append("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: ")
+            .Append(WebSocketHandshake.AcceptKey(key)).Append("\r\n");
+        if (subProtocol is not null)
+        {
+            head.Append("Sec-WebSocket-Protocol: ").Append(subProtocol).Append("\r\n");
+        }
+        return Encoding.ASCII.GetBytes(head.Append("\r\n").ToString());
+    }
+
+    /// <summary>The same JSON error the HTTP path answers; the connection closes after it.</summary>
+    private static byte[] Refusal(WebSocketEndpoint.Refusal refusal)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(new ErrorDetail(refusal.Code, refusal.Message)), ApiJsonContext.Relaxed.ErrorBody);
+        var reason = refusal.Status switch { 403 => "Forbidden", 429 => "Too Many Requests", _ => "Bad Request" };
+        var head = Encoding.ASCII.GetBytes(
+            $"HTTP/1.1 {refusal.Status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
+        return [.. head, .. body];
+    }
+}

@@ -1,0 +1,552 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Unicode;
+using Herald.Core;
+using Herald.Core.Connections;
+
+namespace Herald.Server.Transports.Lean;
+
+/// <summary>
+/// The server side of RFC 6455 over an accepted socket, written for Herald's hot path and its idle connections (issue
+/// 8): an idle connection holds this object, the socket and one pending zero-byte receive; no buffer, no pipe, no
+/// timer (plain clients' pings come from the node's keep-alive sweep, <see cref="IKeepAliveTransport"/>). A read buffer
+/// is rented only while bytes are arriving. Client frames must be masked; no extension is negotiated, so reserved bits
+/// are errors. Text messages must be UTF-8 (else close 1007), fragmented messages are reassembled, a message over
+/// the node's limit is dropped unread and reported to the node (which closes the connection), and a protocol error
+/// closes with 1002. Writes are serialised by a lock, because control frames (pong, ping, close) may be written beside
+/// the connection's data frames; the connection itself never sends concurrently.
+/// </summary>
+internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKeepAliveTransport, IDisposable
+{
+    private const int ReadBufferSize = 4096;
+    private const int MaxHeaderBytes = 10; // server frames: 2 bytes, plus 2 or 8 of extended length, never masked
+    private const int MaxControlPayload = 125;
+    private const int MaxCloseReasonBytes = MaxControlPayload - 2;
+
+    private const byte OpContinuation = 0x0, OpText = 0x1, OpBinary = 0x2, OpClose = 0x8, OpPing = 0x9, OpPong = 0xA;
+
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private int _closeSent;
+    private int _aborted;
+
+    /// <summary>True once the close frame went out (or the socket is gone): no data frame may follow.</summary>
+    private bool Closed => Volatile.Read(ref _closeSent) != 0 || Volatile.Read(ref _aborted) != 0;
+
+    /// <inheritdoc />
+    public ValueTask SendAsync(ReadOnlyMemory<byte> utf8Text)
+    {
+        ThrowIfClosed();
+        return Thread.CurrentThread.IsThreadPoolThread ? WriteTextFrameAsync(utf8Text) : SendFromThreadPoolAsync(utf8Text);
+    }
+
+    /// <summary>
+    /// A publish that arrives by UDP is fanned out on the ingress thread; it hands each recipient's write to the thread
+    /// pool, so the fan-out loop only queues and frames that pile up meanwhile go out together.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendFromThreadPoolAsync(ReadOnlyMemory<byte> utf8Text)
+    {
+        await Task.Yield();
+        await WriteTextFrameAsync(utf8Text).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask SendManyAsync(ReadOnlyMemory<byte[]> utf8Texts)
+    {
+        ThrowIfClosed();
+        var size = 0;
+        foreach (var text in utf8Texts.Span)
+        {
+            size += MaxHeaderBytes + text.Length;
+        }
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var length = 0;
+            foreach (var text in utf8Texts.Span)
+            {
+                length += WriteFrame(OpText, text, buffer.AsSpan(length));
+            }
+            await WriteLockedAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async ValueTask WriteTextFrameAsync(ReadOnlyMemory<byte> text)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxHeaderBytes + text.Length);
+        try
+        {
+            var length = WriteFrame(OpText, text.Span, buffer);
+            await WriteLockedAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask CloseAsync(int code, string reason)
+    {
+        if (Interlocked.Exchange(ref _closeSent, 1) == 0)
+        {
+            await WriteCloseAsync(code, reason).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public void SendPing()
+    {
+        if (!Closed)
+        {
+            _ = SendControlQuietlyAsync(OpPing);
+        }
+    }
+
+    private async Task SendControlQuietlyAsync(byte opcode)
+    {
+        try
+        {
+            await WriteControlAsync(opcode, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
+        {
+            Abort(); // the receive side sees the end and the node cleans up
+        }
+    }
+
+    /// <inheritdoc />
+    public void Abort()
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) == 0)
+        {
+            socket.Dispose(); // a pending receive ends at once; the peer sees the connection drop
+        }
+    }
+
+    /// <summary>Closes the socket after the close handshake (the server closes TCP first, RFC 6455 7.1.1).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) == 0)
+        {
+            try
+            {
+                socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (SocketException)
+            {
+                // already reset by the peer
+            }
+            socket.Dispose();
+        }
+        // The write lock is not disposed: a ping may still be finishing.
+    }
+
+    /// <summary>
+    /// Reads messages and hands them to the node until the connection closes. Returns the close code and reason the
+    /// client sent (or that a protocol error closed it with); null code when the connection was lost without a close.
+    /// </summary>
+    public async Task<(int? Code, string? Reason)> ReceiveAsync(Node node, Connection connection)
+    {
+        var max = node.Options.MaxMessageSize;
+        byte[]? input = null;
+        int start = 0, end = 0;
+        byte[]? message = null; // a fragmented message being put together
+        var messageLength = 0;
+        byte messageOpcode = 0; // the opcode of the fragmented message in progress; 0 when none
+        var discarding = false; // a message was too large: data frames are dropped from now on
+        long skip = 0; // bytes of a dropped frame still to arrive
+        try
+        {
+            while (true)
+            {
+                if (start == end)
+                {
+                    if (input is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(input);
+                        input = null;
+                    }
+                    start = end = 0;
+                    // Zero-byte receive: wait for data without holding a buffer while idle.
+                    await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                }
+                input ??= ArrayPool<byte>.Shared.Rent(ReadBufferSize);
+                var received = await socket.ReceiveAsync(input.AsMemory(end), SocketFlags.None).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    return (null, "connection lost");
+                }
+                end += received;
+                // Every complete frame in [start, end).
+                while (true)
+                {
+                    if (skip > 0)
+                    {
+                        var dropped = (int)Math.Min(skip, end - start);
+                        start += dropped;
+                        skip -= dropped;
+                        if (skip > 0)
+                        {
+                            break;
+                        }
+                    }
+                    var available = end - start;
+                    if (available < 2)
+                    {
+                        break;
+                    }
+                    var b0 = input[start];
+                    var b1 = input[start + 1];
+                    var fin = (b0 & 0x80) != 0;
+                    var opcode = (byte)(b0 & 0x0F);
+                    var length7 = b1 & 0x7F;
+                    var header = 2 + (length7 == 126 ? 2 : length7 == 127 ? 8 : 0) + 4;
+                    if ((b0 & 0x70) != 0)
+                    {
+                        return await FailAsync(1002, "reserved bits set: no extension was negotiated").ConfigureAwait(false);
+                    }
+                    if ((b1 & 0x80) == 0)
+                    {
+                        return await FailAsync(1002, "client frames must be masked").ConfigureAwait(false);
+                    }
+                    if (available < header)
+                    {
+                        break;
+                    }
+                    long length = length7 switch
+                    {
+                        126 => BinaryPrimitives.ReadUInt16BigEndian(input.AsSpan(start + 2)),
+                        127 => (long)BinaryPrimitives.ReadUInt64BigEndian(input.AsSpan(start + 2)),
+                        _ => length7,
+                    };
+                    if (length < 0)
+                    {
+                        return await FailAsync(1002, "frame length out of range").ConfigureAwait(false);
+                    }
+                    var control = opcode >= OpClose;
+                    if (control)
+                    {
+                        if (opcode > OpPong)
+                        {
+                            return await FailAsync(1002, "unknown opcode").ConfigureAwait(false);
+                        }
+                        if (!fin || length > MaxControlPayload)
+                        {
+                            return await FailAsync(1002, "control frames must be final and at most 125 bytes").ConfigureAwait(false);
+                        }
+                    }
+                    else if (opcode > OpBinary)
+                    {
+                        return await FailAsync(1002, "unknown opcode").ConfigureAwait(false);
+                    }
+                    else if (opcode == OpContinuation ? messageOpcode == 0 && !discarding : messageOpcode != 0)
+                    {
+                        return await FailAsync(1002, opcode == OpContinuation ? "continuation without a message to continue" : "a new message before the last one ended").ConfigureAwait(false);
+                    }
+                    if (!control && (discarding || messageLength + length > max))
+                    {
+                        // Too large: drop it as it arrives, never buffer it.
+                        if (!discarding)
+                        {
+                            discarding = true;
+                            node.OnMessageTooLarge(connection);
+                            if (message is not null)
+                            {
+                                ArrayPool<byte>.Shared.Return(message);
+                                message = null;
+                            }
+                        }
+                        messageOpcode = fin ? (byte)0 : (opcode == OpContinuation ? messageOpcode : opcode);
+                        messageLength = 0;
+                        start += header;
+                        skip = length;
+                        continue;
+                    }
+                    var frameLength = header + (int)length;
+                    if (available < frameLength)
+                    {
+                        // Wait for the rest of the frame, with room for it in the buffer.
+                        if (input.Length - start < frameLength)
+                        {
+                            var target = input.Length >= frameLength ? input : ArrayPool<byte>.Shared.Rent(frameLength);
+                            input.AsSpan(start, available).CopyTo(target);
+                            if (!ReferenceEquals(target, input))
+                            {
+                                ArrayPool<byte>.Shared.Return(input);
+                                input = target;
+                            }
+                            start = 0;
+                            end = available;
+                        }
+                        break;
+                    }
+                    var payload = input.AsMemory(start + header, (int)length);
+                    Unmask(payload.Span, input.AsSpan(start + header - 4, 4));
+                    start += frameLength;
+                    switch (opcode)
+                    {
+                        case OpPing:
+                            node.OnActivity(connection);
+                            if (!Closed)
+                            {
+                                await WriteControlAsync(OpPong, payload).ConfigureAwait(false);
+                            }
+                            continue;
+                        case OpPong:
+                            node.OnActivity(connection);
+                            continue;
+                        case OpClose:
+                            return await OnCloseFrameAsync(payload).ConfigureAwait(false);
+                    }
+                    if (discarding)
+                    {
+                        continue;
+                    }
+                    if (fin && messageOpcode == 0)
+                    {
+                        // A whole message in one frame: handed over from the read buffer, no copy.
+                        if (opcode == OpBinary)
+                        {
+                            node.OnBinaryMessage(connection);
+                        }
+                        else if (!Utf8.IsValid(payload.Span))
+                        {
+                            return await FailAsync(1007, "text message is not valid UTF-8").ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            await node.OnTextMessageAsync(connection, payload).ConfigureAwait(false);
+                        }
+                        continue;
+                    }
+                    // A fragment: gather until the final one.
+                    if (opcode != OpContinuation)
+                    {
+                        messageOpcode = opcode;
+                    }
+                    if (message is null || message.Length < messageLength + payload.Length)
+                    {
+                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(ReadBufferSize, Math.Min(Math.Max(messageLength + payload.Length, (message?.Length ?? 0) * 2), max)));
+                        if (message is not null)
+                        {
+                            message.AsSpan(0, messageLength).CopyTo(bigger);
+                            ArrayPool<byte>.Shared.Return(message);
+                        }
+                        message = bigger;
+                    }
+                    payload.Span.CopyTo(message.AsSpan(messageLength));
+                    messageLength += payload.Length;
+                    if (!fin)
+                    {
+                        continue;
+                    }
+                    var whole = message.AsMemory(0, messageLength);
+                    var wholeOpcode = messageOpcode;
+                    messageOpcode = 0;
+                    messageLength = 0;
+                    if (wholeOpcode == OpBinary)
+                    {
+                        node.OnBinaryMessage(connection);
+                    }
+                    else if (!Utf8.IsValid(whole.Span))
+                    {
+                        return await FailAsync(1007, "text message is not valid UTF-8").ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await node.OnTextMessageAsync(connection, whole).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        {
+            return (null, "connection lost");
+        }
+        finally
+        {
+            if (input is not null)
+            {
+                ArrayPool<byte>.Shared.Return(input);
+            }
+            if (message is not null)
+            {
+                ArrayPool<byte>.Shared.Return(message);
+            }
+        }
+    }
+
+    /// <summary>The client closes (or answers Herald's close): answer it unless Herald closed first, and end.</summary>
+    private async Task<(int? Code, string? Reason)> OnCloseFrameAsync(ReadOnlyMemory<byte> payload)
+    {
+        if (payload.Length == 1)
+        {
+            return await FailAsync(1002, "a close frame's code takes two bytes").ConfigureAwait(false);
+        }
+        int? code = null;
+        var reason = "";
+        if (payload.Length >= 2)
+        {
+            code = BinaryPrimitives.ReadUInt16BigEndian(payload.Span);
+            if (!IsValidCloseCode(code.Value))
+            {
+                return await FailAsync(1002, "invalid close code").ConfigureAwait(false);
+            }
+            if (!Utf8.IsValid(payload.Span[2..]))
+            {
+                return await FailAsync(1007, "close reason is not valid UTF-8").ConfigureAwait(false);
+            }
+            reason = Encoding.UTF8.GetString(payload.Span[2..]);
+        }
+        if (Interlocked.Exchange(ref _closeSent, 1) == 0)
+        {
+            try
+            {
+                await WriteCloseAsync(code ?? 1000, "").ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            {
+                // the client did not wait for the answer
+            }
+        }
+        return (code, reason);
+    }
+
+    /// <summary>RFC 6455 7.4: codes a peer may send in a close frame.</summary>
+    private static bool IsValidCloseCode(int code) =>
+        code is >= 1000 and <= 1003 or >= 1007 and <= 1014 or >= 3000 and <= 4999;
+
+    /// <summary>Fails the connection (RFC 6455 7.1.7): a close frame with <paramref name="code"/> unless one went out, then the end.</summary>
+    private async Task<(int? Code, string? Reason)> FailAsync(int code, string reason)
+    {
+        if (Interlocked.Exchange(ref _closeSent, 1) == 0)
+        {
+            try
+            {
+                await WriteCloseAsync(code, reason).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            {
+                // gone already
+            }
+        }
+        return (code, reason);
+    }
+
+    private ValueTask WriteCloseAsync(int code, string reason)
+    {
+        Span<byte> payload = stackalloc byte[MaxControlPayload];
+        BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)code);
+        var reasonBytes = Encoding.UTF8.GetBytes(Truncate(reason), payload[2..]);
+        return WriteControlAsync(OpClose, payload[..(2 + reasonBytes)].ToArray());
+    }
+
+    private async ValueTask WriteControlAsync(byte opcode, ReadOnlyMemory<byte> payload)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(2 + MaxControlPayload);
+        try
+        {
+            var length = WriteFrame(opcode, payload.Span, buffer);
+            await WriteLockedAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async ValueTask WriteLockedAsync(ReadOnlyMemory<byte> bytes)
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            while (!bytes.IsEmpty)
+            {
+                var sent = await socket.SendAsync(bytes, SocketFlags.None).ConfigureAwait(false);
+                bytes = bytes[sent..];
+            }
+        }
+        catch (SocketException ex)
+        {
+            throw new IOException("the connection was lost: " + ex.SocketErrorCode, ex);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>RFC 6455 5.2: FIN + opcode, then the payload length in 7, 7+16 or 7+64 bits, then the payload.</summary>
+    internal static int WriteFrame(byte opcode, ReadOnlySpan<byte> payload, Span<byte> destination)
+    {
+        destination[0] = (byte)(0x80 | opcode);
+        int header;
+        if (payload.Length <= 125)
+        {
+            destination[1] = (byte)payload.Length;
+            header = 2;
+        }
+        else if (payload.Length <= ushort.MaxValue)
+        {
+            destination[1] = 126;
+            BinaryPrimitives.WriteUInt16BigEndian(destination[2..], (ushort)payload.Length);
+            header = 4;
+        }
+        else
+        {
+            destination[1] = 127;
+            BinaryPrimitives.WriteUInt64BigEndian(destination[2..], (ulong)payload.Length);
+            header = 10;
+        }
+        payload.CopyTo(destination[header..]);
+        return header + payload.Length;
+    }
+
+    /// <summary>RFC 6455 5.3: each payload byte XOR the mask byte at its position modulo 4.</summary>
+    internal static void Unmask(Span<byte> payload, ReadOnlySpan<byte> mask)
+    {
+        var key = BinaryPrimitives.ReadUInt32LittleEndian(mask);
+        var wide = ((ulong)key << 32) | key;
+        var i = 0;
+        for (; i + 8 <= payload.Length; i += 8)
+        {
+            var chunk = BinaryPrimitives.ReadUInt64LittleEndian(payload[i..]);
+            BinaryPrimitives.WriteUInt64LittleEndian(payload[i..], chunk ^ wide);
+        }
+        for (; i < payload.Length; i++)
+        {
+            payload[i] ^= mask[i & 3];
+        }
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (Closed)
+        {
+            throw new WebSocketException(WebSocketError.InvalidState, "the WebSocket is closed");
+        }
+    }
+
+    private static string Truncate(string reason)
+    {
+        if (Encoding.UTF8.GetByteCount(reason) <= MaxCloseReasonBytes)
+        {
+            return reason;
+        }
+        var length = Math.Min(reason.Length, MaxCloseReasonBytes);
+        while (Encoding.UTF8.GetByteCount(reason.AsSpan(0, length)) > MaxCloseReasonBytes)
+        {
+            length--;
+        }
+        return reason[..length];
+    }
+}
