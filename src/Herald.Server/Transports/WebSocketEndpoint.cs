@@ -24,6 +24,12 @@ internal sealed class WebSocketEndpoint(Node node, HeraldServerOptions options, 
     /// <summary>The reason a new WebSocket is refused before the handshake: HTTP status, Herald error code, message.</summary>
     internal readonly record struct Refusal(int Status, int Code, string Message);
 
+    /// <summary>The node connections run on.</summary>
+    internal Node Node => node;
+
+    /// <summary>Where connection failures are logged.</summary>
+    internal ILogger Logger => logger;
+
     public async Task HandleAsync(HttpContext context)
     {
         var remote = FormatRemote(context.Connection.RemoteIpAddress, context.Connection.RemotePort);
@@ -108,39 +114,6 @@ internal sealed class WebSocketEndpoint(Node node, HeraldServerOptions options, 
         finally
         {
             node.OnClosed(connection, closeCode, closeReason);
-        }
-    }
-
-    /// <summary>
-    /// Runs a WebSocket accepted by Herald's own listener (<see cref="Lean.LeanConnectionListener"/>) as a node
-    /// connection until it closes; never throws.
-    /// </summary>
-    internal async Task RunAsync(Lean.SocketWebSocket socket, bool native, string remote, string? token)
-    {
-        Connection? connection = null;
-        int? closeCode = null;
-        string? closeReason = "connection lost";
-        try
-        {
-            connection = node.Open(socket, native ? ConnectionKind.Native : ConnectionKind.Plain, remote,
-                string.IsNullOrEmpty(token) ? null : token);
-            if (!native && connection.State == ConnectionState.AwaitingConnect)
-            {
-                await node.AuthenticatePlainAsync(connection, string.IsNullOrEmpty(token) ? null : token, CancellationToken.None).ConfigureAwait(false);
-            }
-            (closeCode, closeReason) = await socket.ReceiveAsync(node, connection).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            ServerLog.WebSocketFailed(logger, connection?.Id ?? remote, ex);
-        }
-        finally
-        {
-            socket.Dispose();
-            if (connection is not null)
-            {
-                node.OnClosed(connection, closeCode, closeReason);
-            }
         }
     }
 

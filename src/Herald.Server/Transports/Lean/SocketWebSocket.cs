@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Unicode;
 using Herald.Core;
 using Herald.Core.Connections;
+using Microsoft.Extensions.Logging;
 
 namespace Herald.Server.Transports.Lean;
 
@@ -20,7 +21,7 @@ namespace Herald.Server.Transports.Lean;
 /// closes with 1002. Writes are serialised by a lock, because control frames (pong, ping, close) may be written beside
 /// the connection's data frames; the connection itself never sends concurrently.
 /// </summary>
-internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKeepAliveTransport, IDisposable
+internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTransport, IDisposable
 {
     private const int ReadBufferSize = 4096;
     private const int MaxHeaderBytes = 10; // server frames: 2 bytes, plus 2 or 8 of extended length, never masked
@@ -29,9 +30,16 @@ internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKe
 
     private const byte OpContinuation = 0x0, OpText = 0x1, OpBinary = 0x2, OpClose = 0x8, OpPing = 0x9, OpPong = 0xA;
 
+    private readonly Socket _socket;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private int _closeSent;
     private int _aborted;
+
+    public SocketWebSocket(Socket socket)
+    {
+        _socket = socket;
+        socket.Blocking = false; // writes: see WriteOwnedAsync
+    }
 
     /// <summary>True once the close frame went out (or the socket is gone): no data frame may follow.</summary>
     private bool Closed => Volatile.Read(ref _closeSent) != 0 || Volatile.Read(ref _aborted) != 0;
@@ -55,7 +63,7 @@ internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKe
     }
 
     /// <inheritdoc />
-    public async ValueTask SendManyAsync(ReadOnlyMemory<byte[]> utf8Texts)
+    public ValueTask SendManyAsync(ReadOnlyMemory<byte[]> utf8Texts)
     {
         ThrowIfClosed();
         var size = 0;
@@ -64,33 +72,18 @@ internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKe
             size += MaxHeaderBytes + text.Length;
         }
         var buffer = ArrayPool<byte>.Shared.Rent(size);
-        try
+        var length = 0;
+        foreach (var text in utf8Texts.Span)
         {
-            var length = 0;
-            foreach (var text in utf8Texts.Span)
-            {
-                length += WriteFrame(OpText, text, buffer.AsSpan(length));
-            }
-            await WriteLockedAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+            length += WriteFrame(OpText, text, buffer.AsSpan(length));
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return WriteOwnedAsync(buffer, length);
     }
 
-    private async ValueTask WriteTextFrameAsync(ReadOnlyMemory<byte> text)
+    private ValueTask WriteTextFrameAsync(ReadOnlyMemory<byte> text)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(MaxHeaderBytes + text.Length);
-        try
-        {
-            var length = WriteFrame(OpText, text.Span, buffer);
-            await WriteLockedAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return WriteOwnedAsync(buffer, WriteFrame(OpText, text.Span, buffer));
     }
 
     /// <inheritdoc />
@@ -128,7 +121,7 @@ internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKe
     {
         if (Interlocked.Exchange(ref _aborted, 1) == 0)
         {
-            socket.Dispose(); // a pending receive ends at once; the peer sees the connection drop
+            _socket.Dispose(); // a pending receive ends at once; the peer sees the connection drop
         }
     }
 
@@ -139,23 +132,28 @@ internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKe
         {
             try
             {
-                socket.Shutdown(SocketShutdown.Both);
+                _socket.Shutdown(SocketShutdown.Both);
             }
             catch (SocketException)
             {
                 // already reset by the peer
             }
-            socket.Dispose();
+            _socket.Dispose();
         }
         // The write lock is not disposed: a ping may still be finishing.
     }
 
     /// <summary>
-    /// Reads messages and hands them to the node until the connection closes. Returns the close code and reason the
-    /// client sent (or that a protocol error closed it with); null code when the connection was lost without a close.
+    /// Runs the WebSocket as a node connection until it closes: opens it on <paramref name="node"/>, authenticates a
+    /// plain client's URL token, hands every message to the node, and tells the node the close code and reason (null
+    /// code when the connection was lost without a close frame). Never throws. Everything a connection needs while it
+    /// waits is in this one method's frame: each pending frame of nested async methods would cost memory per idle
+    /// connection.
     /// </summary>
-    public async Task<(int? Code, string? Reason)> ReceiveAsync(Node node, Connection connection)
+    public async Task RunAsync(Node node, bool native, string remote, string? token, ILogger logger)
     {
+        Connection? connection = null;
+        (int? Code, string? Reason) closed = (null, "connection lost");
         var max = node.Options.MaxMessageSize;
         byte[]? input = null;
         int start = 0, end = 0;
@@ -166,6 +164,12 @@ internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKe
         long skip = 0; // bytes of a dropped frame still to arrive
         try
         {
+            connection = node.Open(this, native ? ConnectionKind.Native : ConnectionKind.Plain, remote, string.IsNullOrEmpty(token) ? null : token);
+            if (!native && connection.State == ConnectionState.AwaitingConnect)
+            {
+                await node.AuthenticatePlainAsync(connection, string.IsNullOrEmpty(token) ? null : token, CancellationToken.None).ConfigureAwait(false);
+            }
+            token = null;
             while (true)
             {
                 if (start == end)
@@ -177,13 +181,14 @@ internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKe
                     }
                     start = end = 0;
                     // Zero-byte receive: wait for data without holding a buffer while idle.
-                    await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
                 }
                 input ??= ArrayPool<byte>.Shared.Rent(ReadBufferSize);
-                var received = await socket.ReceiveAsync(input.AsMemory(end), SocketFlags.None).ConfigureAwait(false);
+                var received = await _socket.ReceiveAsync(input.AsMemory(end), SocketFlags.None).ConfigureAwait(false);
                 if (received == 0)
                 {
-                    return (null, "connection lost");
+                    closed = (null, "connection lost");
+                    return;
                 }
                 end += received;
                 // Every complete frame in [start, end).
@@ -212,11 +217,13 @@ internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKe
                     var header = 2 + (length7 == 126 ? 2 : length7 == 127 ? 8 : 0) + 4;
                     if ((b0 & 0x70) != 0)
                     {
-                        return await FailAsync(1002, "reserved bits set: no extension was negotiated").ConfigureAwait(false);
+                        closed = await FailAsync(1002, "reserved bits set: no extension was negotiated").ConfigureAwait(false);
+                        return;
                     }
                     if ((b1 & 0x80) == 0)
                     {
-                        return await FailAsync(1002, "client frames must be masked").ConfigureAwait(false);
+                        closed = await FailAsync(1002, "client frames must be masked").ConfigureAwait(false);
+                        return;
                     }
                     if (available < header)
                     {
@@ -230,27 +237,32 @@ internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKe
                     };
                     if (length < 0)
                     {
-                        return await FailAsync(1002, "frame length out of range").ConfigureAwait(false);
+                        closed = await FailAsync(1002, "frame length out of range").ConfigureAwait(false);
+                        return;
                     }
                     var control = opcode >= OpClose;
                     if (control)
                     {
                         if (opcode > OpPong)
                         {
-                            return await FailAsync(1002, "unknown opcode").ConfigureAwait(false);
+                            closed = await FailAsync(1002, "unknown opcode").ConfigureAwait(false);
+                            return;
                         }
                         if (!fin || length > MaxControlPayload)
                         {
-                            return await FailAsync(1002, "control frames must be final and at most 125 bytes").ConfigureAwait(false);
+                            closed = await FailAsync(1002, "control frames must be final and at most 125 bytes").ConfigureAwait(false);
+                            return;
                         }
                     }
                     else if (opcode > OpBinary)
                     {
-                        return await FailAsync(1002, "unknown opcode").ConfigureAwait(false);
+                        closed = await FailAsync(1002, "unknown opcode").ConfigureAwait(false);
+                        return;
                     }
                     else if (opcode == OpContinuation ? messageOpcode == 0 && !discarding : messageOpcode != 0)
                     {
-                        return await FailAsync(1002, opcode == OpContinuation ? "continuation without a message to continue" : "a new message before the last one ended").ConfigureAwait(false);
+                        closed = await FailAsync(1002, opcode == OpContinuation ? "continuation without a message to continue" : "a new message before the last one ended").ConfigureAwait(false);
+                        return;
                     }
                     if (!control && (discarding || messageLength + length > max))
                     {
@@ -305,7 +317,10 @@ internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKe
                             node.OnActivity(connection);
                             continue;
                         case OpClose:
-                            return await OnCloseFrameAsync(payload).ConfigureAwait(false);
+                            {
+                                closed = await OnCloseFrameAsync(payload).ConfigureAwait(false);
+                                return;
+                            }
                     }
                     if (discarding)
                     {
@@ -320,7 +335,8 @@ internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKe
                         }
                         else if (!Utf8.IsValid(payload.Span))
                         {
-                            return await FailAsync(1007, "text message is not valid UTF-8").ConfigureAwait(false);
+                            closed = await FailAsync(1007, "text message is not valid UTF-8").ConfigureAwait(false);
+                            return;
                         }
                         else
                         {
@@ -359,7 +375,8 @@ internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKe
                     }
                     else if (!Utf8.IsValid(whole.Span))
                     {
-                        return await FailAsync(1007, "text message is not valid UTF-8").ConfigureAwait(false);
+                        closed = await FailAsync(1007, "text message is not valid UTF-8").ConfigureAwait(false);
+                        return;
                     }
                     else
                     {
@@ -370,7 +387,11 @@ internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKe
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
         {
-            return (null, "connection lost");
+            closed = (null, "connection lost");
+        }
+        catch (Exception ex)
+        {
+            ServerLog.WebSocketFailed(logger, connection?.Id ?? remote, ex);
         }
         finally
         {
@@ -381,6 +402,11 @@ internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKe
             if (message is not null)
             {
                 ArrayPool<byte>.Shared.Return(message);
+            }
+            Dispose();
+            if (connection is not null)
+            {
+                node.OnClosed(connection, closed.Code, closed.Reason);
             }
         }
     }
@@ -450,13 +476,71 @@ internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKe
         return WriteControlAsync(OpClose, payload[..(2 + reasonBytes)].ToArray());
     }
 
-    private async ValueTask WriteControlAsync(byte opcode, ReadOnlyMemory<byte> payload)
+    private ValueTask WriteControlAsync(byte opcode, ReadOnlyMemory<byte> payload)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(2 + MaxControlPayload);
+        return WriteOwnedAsync(buffer, WriteFrame(opcode, payload.Span, buffer));
+    }
+
+    /// <summary>
+    /// Writes the first <paramref name="length"/> bytes of <paramref name="buffer"/> (rented; returned to the pool once
+    /// written). The socket is non-blocking: while the kernel takes the bytes the write completes on the calling thread
+    /// with one system call and no asynchronous machinery (no send operation object stays cached per connection); only
+    /// what it cannot take at once (a client that does not read) waits asynchronously.
+    /// </summary>
+    private ValueTask WriteOwnedAsync(byte[] buffer, int length)
+    {
+        if (!_writeLock.Wait(0))
+        {
+            return FinishWriteAsync(buffer, 0, length, locked: false);
+        }
+        int sent;
         try
         {
-            var length = WriteFrame(opcode, payload.Span, buffer);
-            await WriteLockedAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+            sent = SendNow(buffer, length);
+        }
+        catch
+        {
+            _writeLock.Release();
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+        if (sent < length)
+        {
+            return FinishWriteAsync(buffer, sent, length, locked: true);
+        }
+        _writeLock.Release();
+        ArrayPool<byte>.Shared.Return(buffer);
+        return default;
+    }
+
+    private async ValueTask FinishWriteAsync(byte[] buffer, int sent, int length, bool locked)
+    {
+        try
+        {
+            if (!locked)
+            {
+                await _writeLock.WaitAsync().ConfigureAwait(false);
+            }
+            try
+            {
+                if (!locked)
+                {
+                    sent = SendNow(buffer, length);
+                }
+                while (sent < length)
+                {
+                    sent += await _socket.SendAsync(buffer.AsMemory(sent, length - sent), SocketFlags.None).ConfigureAwait(false);
+                }
+            }
+            catch (SocketException ex)
+            {
+                throw new IOException("the connection was lost: " + ex.SocketErrorCode, ex);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
         }
         finally
         {
@@ -464,25 +548,24 @@ internal sealed class SocketWebSocket(Socket socket) : IConnectionTransport, IKe
         }
     }
 
-    private async ValueTask WriteLockedAsync(ReadOnlyMemory<byte> bytes)
+    /// <summary>Sends what the kernel takes now; the count sent (less than <paramref name="length"/> when it would block).</summary>
+    private int SendNow(byte[] buffer, int length)
     {
-        await _writeLock.WaitAsync().ConfigureAwait(false);
-        try
+        var sent = 0;
+        while (sent < length)
         {
-            while (!bytes.IsEmpty)
+            var count = _socket.Send(buffer, sent, length - sent, SocketFlags.None, out var error);
+            if (error == SocketError.WouldBlock)
             {
-                var sent = await socket.SendAsync(bytes, SocketFlags.None).ConfigureAwait(false);
-                bytes = bytes[sent..];
+                break;
             }
+            if (error != SocketError.Success)
+            {
+                throw new IOException("the connection was lost: " + error, new SocketException((int)error));
+            }
+            sent += count;
         }
-        catch (SocketException ex)
-        {
-            throw new IOException("the connection was lost: " + ex.SocketErrorCode, ex);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        return sent;
     }
 
     /// <summary>RFC 6455 5.2: FIN + opcode, then the payload length in 7, 7+16 or 7+64 bits, then the payload.</summary>
