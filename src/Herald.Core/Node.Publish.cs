@@ -228,26 +228,34 @@ public sealed partial class Node
     {
         byte[]? native = null;
         var delivered = 0;
-        foreach (var connection in recipients)
+        var batch = FlushBatch.ForCurrentThread();
+        try
         {
-            if (connection.State != ConnectionState.Ready || (where is not null && !connection.Attributes.Matches(where)))
+            foreach (var connection in recipients)
             {
-                continue;
-            }
-            if (connection.Kind == ConnectionKind.Plain)
-            {
-                if (firstTime is null || firstTime(connection))
+                if (connection.State != ConnectionState.Ready || (where is not null && !connection.Attributes.Matches(where)))
                 {
-                    delivered += connection.TrySend(publication.PlainFrame) ? 1 : 0;
+                    continue;
                 }
-                continue;
+                if (connection.Kind == ConnectionKind.Plain)
+                {
+                    if (firstTime is null || firstTime(connection))
+                    {
+                        delivered += connection.TrySend(publication.PlainFrame, batch) ? 1 : 0;
+                    }
+                    continue;
+                }
+                if (streamEpoch is not null && !connection.IsNewOnStream(channel ?? "", streamEpoch, offset))
+                {
+                    continue; // a recovery already sent it
+                }
+                native ??= inbox && offset != 0 ? ServerFrames.InboxEntry(offset, publication.Data) : publication.NativeFrame(channel, offset);
+                delivered += connection.TrySend(native, batch) ? 1 : 0;
             }
-            if (streamEpoch is not null && !connection.IsNewOnStream(channel ?? "", streamEpoch, offset))
-            {
-                continue; // a recovery already sent it
-            }
-            native ??= inbox && offset != 0 ? ServerFrames.InboxEntry(offset, publication.Data) : publication.NativeFrame(channel, offset);
-            delivered += connection.TrySend(native) ? 1 : 0;
+        }
+        finally
+        {
+            batch?.Dispatch(); // every connection the batch took must be flushed
         }
         return delivered;
     }
@@ -264,14 +272,22 @@ public sealed partial class Node
             _index.Match(where, recipients);
         }
         var delivered = 0;
-        foreach (var connection in recipients)
+        var batch = FlushBatch.ForCurrentThread();
+        try
         {
-            if (connection.State != ConnectionState.Ready)
+            foreach (var connection in recipients)
             {
-                continue;
+                if (connection.State != ConnectionState.Ready)
+                {
+                    continue;
+                }
+                var frame = connection.Kind == ConnectionKind.Plain ? publication.PlainFrame : publication.NativeFrame(null);
+                delivered += connection.TrySend(frame, batch) ? 1 : 0;
             }
-            var frame = connection.Kind == ConnectionKind.Plain ? publication.PlainFrame : publication.NativeFrame(null);
-            delivered += connection.TrySend(frame) ? 1 : 0;
+        }
+        finally
+        {
+            batch?.Dispatch(); // every connection the batch took must be flushed
         }
         ReturnRecipients(recipients);
         return delivered;

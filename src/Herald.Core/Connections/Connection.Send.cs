@@ -16,7 +16,13 @@ public sealed partial class Connection
     /// Queues <paramref name="frame"/> for sending. Returns false when the connection is closing or its queue is full;
     /// a full queue disconnects the connection as a slow consumer (code <see cref="DisconnectCodes.SlowConsumer"/>).
     /// </summary>
-    public bool TrySend(byte[] frame)
+    public bool TrySend(byte[] frame) => TrySend(frame, null);
+
+    /// <summary>
+    /// As <see cref="TrySend(byte[])"/>; when the frame starts a flush and <paramref name="batch"/> is given, the
+    /// flush is left to the batch (a fan-out on a thread that should not write, <see cref="FlushBatch"/>).
+    /// </summary>
+    internal bool TrySend(byte[] frame, FlushBatch? batch)
     {
         bool start, accepted, overflowed = false;
         lock (_sync)
@@ -52,7 +58,14 @@ public sealed partial class Connection
         }
         if (start)
         {
-            _ = FlushAsync();
+            if (batch is not null)
+            {
+                batch.Add(this);
+            }
+            else
+            {
+                StartFlush();
+            }
         }
         return accepted;
     }
@@ -74,7 +87,7 @@ public sealed partial class Connection
         }
         if (start)
         {
-            _ = FlushAsync();
+            StartFlush();
         }
     }
 
@@ -98,12 +111,18 @@ public sealed partial class Connection
     /// <summary>At most this many bytes of queued frames go to the transport in one write (one frame may exceed it).</summary>
     internal const int MaxBatchBytes = 64 * 1024;
 
+    /// <summary>Starts sending the queue (the caller took <c>_flushing</c>), on this thread.</summary>
+    private void StartFlush() => Flush();
+
     /// <summary>
     /// Sends the queue in order until it is empty. Frames that queued up while a send was in flight are handed to the
     /// transport together (<see cref="IConnectionTransport.SendManyAsync"/>), so a burst costs one write and one
     /// system call instead of one per frame; the close handshake always goes alone, after everything queued before it.
+    /// Runs synchronously while the transport's sends complete at once (the usual case: the kernel takes the bytes);
+    /// only a send that must wait continues asynchronously, so a delivery costs no task or state machine. The caller
+    /// holds <c>_flushing</c>; only one flush runs per connection.
     /// </summary>
-    private async Task FlushAsync()
+    internal void Flush()
     {
         byte[][]? batch = null;
         try
@@ -148,42 +167,31 @@ public sealed partial class Connection
                         }
                     }
                 }
-                if (single is not null)
+                var closing = single is null && count == 0;
+                var send = single is not null ? _transport.SendAsync(single)
+                    : count > 0 ? _transport.SendManyAsync(batch.AsMemory(0, count))
+                    : _transport.CloseAsync(close.CloseCode, close.CloseReason ?? "");
+                if (!send.IsCompletedSuccessfully)
                 {
-                    await _transport.SendAsync(single).ConfigureAwait(false);
-                }
-                else if (count > 0)
-                {
-                    await _transport.SendManyAsync(batch.AsMemory(0, count)).ConfigureAwait(false);
-                }
-                else
-                {
-                    await _transport.CloseAsync(close.CloseCode, close.CloseReason ?? "").ConfigureAwait(false);
-                    lock (_sync)
+                    var held = count > 0 ? batch : null; // in use until the send completes
+                    if (held is not null)
                     {
-                        _pending?.Clear();
-                        _flushing = false;
+                        batch = null;
                     }
+                    _ = ContinueFlushAsync(send, held, closing);
+                    return;
+                }
+                send.GetAwaiter().GetResult();
+                if (closing)
+                {
+                    EndFlushAfterClose();
                     return;
                 }
             }
         }
         catch (Exception ex)
         {
-            // The wire is broken (peer gone, aborted): stop sending; the receive side sees the end and cleans up.
-            lock (_sync)
-            {
-                if (_state < ConnectionState.Closing)
-                {
-                    _state = ConnectionState.Closing;
-                    CloseDeadlineTicks = _node.NowTicks;
-                }
-                _pending?.Clear();
-                _pendingBytes = 0;
-                _flushing = false;
-            }
-            _node.OnSendFailed(this, ex);
-            _transport.Abort();
+            OnFlushFailed(ex);
         }
         finally
         {
@@ -192,5 +200,59 @@ public sealed partial class Connection
                 ArrayPool<byte[]>.Shared.Return(batch, clearArray: true); // hold on to no frame
             }
         }
+    }
+
+    /// <summary>A send had to wait: once it completes, the flush goes on.</summary>
+    private async Task ContinueFlushAsync(ValueTask send, byte[][]? batch, bool closing)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            OnFlushFailed(ex);
+            return;
+        }
+        finally
+        {
+            if (batch is not null)
+            {
+                ArrayPool<byte[]>.Shared.Return(batch, clearArray: true);
+            }
+        }
+        if (closing)
+        {
+            EndFlushAfterClose();
+            return;
+        }
+        Flush();
+    }
+
+    private void EndFlushAfterClose()
+    {
+        lock (_sync)
+        {
+            _pending?.Clear();
+            _flushing = false;
+        }
+    }
+
+    /// <summary>The wire is broken (peer gone, aborted): stop sending; the receive side sees the end and cleans up.</summary>
+    private void OnFlushFailed(Exception ex)
+    {
+        lock (_sync)
+        {
+            if (_state < ConnectionState.Closing)
+            {
+                _state = ConnectionState.Closing;
+                CloseDeadlineTicks = _node.NowTicks;
+            }
+            _pending?.Clear();
+            _pendingBytes = 0;
+            _flushing = false;
+        }
+        _node.OnSendFailed(this, ex);
+        _transport.Abort();
     }
 }

@@ -135,6 +135,8 @@ public sealed class UdpIngress : IHostedService, IDisposable
 
     private void ReceiveLoop()
     {
+        // Fan-outs on this thread leave their sends to the thread pool, in slices: this thread goes back to reading.
+        Herald.Core.Connections.FlushBatch.UseOnThisThread();
         if (DatagramBatchReceiver.IsSupported)
         {
             ReceiveBatchesLoop();
