@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
@@ -129,18 +130,68 @@ internal sealed class RawHttpConnection : IAsyncDisposable
         return frame;
     }
 
-    /// <summary>The next server frame (unmasked, short): its opcode and payload as text.</summary>
+    /// <summary>The next server frame: its opcode and payload as text.</summary>
     public async Task<(int Opcode, string Payload)> ReadFrameAsync()
     {
+        var frame = await ReadServerFrameAsync();
+        return (frame.Opcode, frame.Text);
+    }
+
+    /// <summary>
+    /// A client frame (RFC 6455 5.2): FIN, reserved bits and opcode, then the payload length in 7, 7+16 or 7+64 bits,
+    /// then the mask and the masked payload (unless <paramref name="masked"/> is false, which a client must never do).
+    /// </summary>
+    public static byte[] ClientFrame(int opcode, ReadOnlySpan<byte> payload, bool fin = true, int rsv = 0, bool masked = true)
+    {
+        byte[] mask = [0x37, 0xFA, 0x21, 0x3D];
+        var lengthBytes = payload.Length <= 125 ? 0 : payload.Length <= ushort.MaxValue ? 2 : 8;
+        var header = 2 + lengthBytes + (masked ? 4 : 0);
+        var frame = new byte[header + payload.Length];
+        frame[0] = (byte)((fin ? 0x80 : 0) | (rsv << 4) | opcode);
+        frame[1] = (byte)((masked ? 0x80 : 0) | (lengthBytes switch { 0 => payload.Length, 2 => 126, _ => 127 }));
+        if (lengthBytes == 2)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(2), (ushort)payload.Length);
+        }
+        else if (lengthBytes == 8)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(frame.AsSpan(2), (ulong)payload.Length);
+        }
+        if (masked)
+        {
+            mask.CopyTo(frame, 2 + lengthBytes);
+        }
+        for (var i = 0; i < payload.Length; i++)
+        {
+            frame[header + i] = masked ? (byte)(payload[i] ^ mask[i % 4]) : payload[i];
+        }
+        return frame;
+    }
+
+    public static byte[] ClientFrame(int opcode, string text, bool fin = true) => ClientFrame(opcode, Encoding.UTF8.GetBytes(text), fin);
+
+    /// <summary>A client close frame: the code in two bytes, then the reason.</summary>
+    public static byte[] ClientCloseFrame(int code, string reason = "") =>
+        ClientFrame(0x8, [(byte)(code >> 8), (byte)code, .. Encoding.UTF8.GetBytes(reason)]);
+
+    /// <summary>The next server frame, of any length; server frames must be unmasked and use no reserved bit.</summary>
+    public async Task<ServerFrame> ReadServerFrameAsync()
+    {
         var header = await ReadBytesAsync(2);
-        var length = header[1] & 0x7F;
+        Assert.True((header[1] & 0x80) == 0, "a server frame must not be masked");
+        Assert.True((header[0] & 0x70) == 0, "a server frame must not set reserved bits");
+        long length = header[1] & 0x7F;
         if (length == 126)
         {
-            var extended = await ReadBytesAsync(2);
-            length = (extended[0] << 8) | extended[1];
+            length = BinaryPrimitives.ReadUInt16BigEndian(await ReadBytesAsync(2));
+            Assert.True(length > 125, "a 16-bit length is only for payloads over 125 bytes");
         }
-        var payload = await ReadBytesAsync(length);
-        return (header[0] & 0x0F, Encoding.UTF8.GetString(payload));
+        else if (length == 127)
+        {
+            length = (long)BinaryPrimitives.ReadUInt64BigEndian(await ReadBytesAsync(8));
+            Assert.True(length > ushort.MaxValue, "a 64-bit length is only for payloads over 65535 bytes");
+        }
+        return new ServerFrame((header[0] & 0x80) != 0, header[0] & 0x0F, header[1] & 0x7F, await ReadBytesAsync(checked((int)length)));
     }
 
     /// <summary>Reads until the server closes the connection; true when it did (rather than the read timing out).</summary>
@@ -151,6 +202,20 @@ internal sealed class RawHttpConnection : IAsyncDisposable
         {
         }
         return true;
+    }
+
+    /// <summary>Reads until the server closes the connection; the count of bytes that came (and were not read) before the end.</summary>
+    public async Task<int> CountBytesToEndAsync()
+    {
+        var count = _pending.Count;
+        _pending.Clear();
+        var buffer = new byte[4096];
+        int read;
+        while ((read = await _stream.ReadAsync(buffer).AsTask().DefaultTimeout()) > 0)
+        {
+            count += read;
+        }
+        return count;
     }
 
     private async Task<byte[]> ReadBytesAsync(int count)
@@ -166,7 +231,7 @@ internal sealed class RawHttpConnection : IAsyncDisposable
 
     private async Task FillAsync()
     {
-        var buffer = new byte[4096];
+        var buffer = new byte[16384];
         var read = await _stream.ReadAsync(buffer).AsTask().DefaultTimeout();
         if (read == 0)
         {
@@ -187,4 +252,15 @@ internal sealed class RawHttpConnection : IAsyncDisposable
         _client.Dispose();
         return ValueTask.CompletedTask;
     }
+}
+
+/// <summary>A frame the server sent: FIN, opcode, the 7-bit length field (126 and 127 announce 16 and 64 bits) and payload.</summary>
+internal sealed record ServerFrame(bool Fin, int Opcode, int LengthField, byte[] Payload)
+{
+    public string Text => Encoding.UTF8.GetString(Payload);
+
+    /// <summary>A close frame's code (RFC 6455 5.5.1); null when it carries none.</summary>
+    public int? CloseCode => Payload.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(Payload) : null;
+
+    public string CloseReason => Payload.Length > 2 ? Encoding.UTF8.GetString(Payload, 2, Payload.Length - 2) : "";
 }

@@ -184,6 +184,13 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
                     await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
                 }
                 input ??= ArrayPool<byte>.Shared.Rent(ReadBufferSize);
+                if (end == input.Length)
+                {
+                    // The buffer is full with the start of a frame at its end: move it to the front to read the rest.
+                    input.AsSpan(start, end - start).CopyTo(input);
+                    end -= start;
+                    start = 0;
+                }
                 var received = await _socket.ReceiveAsync(input.AsMemory(end), SocketFlags.None).ConfigureAwait(false);
                 if (received == 0)
                 {
@@ -264,7 +271,7 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
                         closed = await FailAsync(1002, opcode == OpContinuation ? "continuation without a message to continue" : "a new message before the last one ended").ConfigureAwait(false);
                         return;
                     }
-                    if (!control && (discarding || messageLength + length > max))
+                    if (!control && (discarding || length > max - messageLength))
                     {
                         // Too large: drop it as it arrives, never buffer it.
                         if (!discarding)
