@@ -63,30 +63,8 @@ internal sealed class WebSocketOutput(Stream inner, Action abortConnection) : St
     }
 
     /// <summary>RFC 6455 5.2: FIN + text opcode, then the payload length in 7, 7+16 or 7+64 bits, then the payload.</summary>
-    internal static int WriteFrame(ReadOnlySpan<byte> payload, Span<byte> destination)
-    {
-        destination[0] = 0x81;
-        int header;
-        if (payload.Length <= 125)
-        {
-            destination[1] = (byte)payload.Length;
-            header = 2;
-        }
-        else if (payload.Length <= ushort.MaxValue)
-        {
-            destination[1] = 126;
-            BinaryPrimitives.WriteUInt16BigEndian(destination[2..], (ushort)payload.Length);
-            header = 4;
-        }
-        else
-        {
-            destination[1] = 127;
-            BinaryPrimitives.WriteUInt64BigEndian(destination[2..], (ulong)payload.Length);
-            header = 10;
-        }
-        payload.CopyTo(destination[header..]);
-        return header + payload.Length;
-    }
+    internal static int WriteFrame(ReadOnlySpan<byte> payload, Span<byte> destination) =>
+        Lean.SocketWebSocket.WriteFrame(0x1, payload, destination);
 
     private async ValueTask WriteLockedAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellation = default)
     {

@@ -12,8 +12,6 @@ namespace Herald.Server.Transports;
 /// </summary>
 internal sealed class WebSocketTransport(WebSocket socket, WebSocketOutput? output = null) : IConnectionTransport
 {
-    private const int MaxCloseReasonBytes = 123; // RFC 6455 5.5: control frame payload of 125 bytes, 2 for the code
-
     public ValueTask SendAsync(ReadOnlyMemory<byte> utf8Text)
     {
         if (output is null)
@@ -55,7 +53,7 @@ internal sealed class WebSocketTransport(WebSocket socket, WebSocketOutput? outp
     {
         if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
-            await socket.CloseOutputAsync((WebSocketCloseStatus)code, Truncate(reason), CancellationToken.None).ConfigureAwait(false);
+            await socket.CloseOutputAsync((WebSocketCloseStatus)code, Lean.SocketWebSocket.Truncate(reason), CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -68,19 +66,5 @@ internal sealed class WebSocketTransport(WebSocket socket, WebSocketOutput? outp
         {
             throw new WebSocketException(WebSocketError.InvalidState, $"the WebSocket is {socket.State}");
         }
-    }
-
-    private static string Truncate(string reason)
-    {
-        if (Encoding.UTF8.GetByteCount(reason) <= MaxCloseReasonBytes)
-        {
-            return reason;
-        }
-        var length = Math.Min(reason.Length, MaxCloseReasonBytes);
-        while (Encoding.UTF8.GetByteCount(reason.AsSpan(0, length)) > MaxCloseReasonBytes)
-        {
-            length--;
-        }
-        return reason[..length];
     }
 }

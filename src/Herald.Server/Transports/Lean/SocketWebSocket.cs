@@ -626,7 +626,8 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
         }
     }
 
-    private static string Truncate(string reason)
+    /// <summary>A close reason cut to the 123 bytes a close frame has room for, on a character boundary.</summary>
+    internal static string Truncate(string reason)
     {
         if (Encoding.UTF8.GetByteCount(reason) <= MaxCloseReasonBytes)
         {
