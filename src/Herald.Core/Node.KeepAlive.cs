@@ -60,7 +60,8 @@ public sealed partial class Node
                         NodeLog.TokenExpired(_logger, connection.Id, connection.UserId);
                         connection.Disconnect(DisconnectCodes.TokenExpired, "token expired: get a new token and reconnect");
                         break;
-                    case ConnectionState.Ready when connection.Kind == ConnectionKind.Native:
+                    // Native clients get the protocol's ping push; plain ones a WebSocket ping where the transport leaves it to the node.
+                    case ConnectionState.Ready when connection.Kind == ConnectionKind.Native || connection.Transport is IKeepAliveTransport:
                         var silent = now - connection.LastReceivedTicks;
                         if (silent > stale)
                         {
@@ -70,20 +71,14 @@ public sealed partial class Node
                         else if (now - connection.LastPingTicks >= ping)
                         {
                             connection.LastPingTicks = now;
-                            connection.TrySend(ServerFrames.PingPush);
-                        }
-                        break;
-                    case ConnectionState.Ready when connection.Transport is IKeepAliveTransport keepAlive:
-                        var quiet = now - connection.LastReceivedTicks;
-                        if (quiet > stale)
-                        {
-                            NodeLog.StaleConnection(_logger, connection.Id, connection.RemoteAddress, Math.Round((double)quiet / TimeSpan.TicksPerSecond, 1));
-                            connection.Disconnect(DisconnectCodes.Stale, "no pong in time");
-                        }
-                        else if (now - connection.LastPingTicks >= ping)
-                        {
-                            connection.LastPingTicks = now;
-                            keepAlive.SendPing();
+                            if (connection.Kind == ConnectionKind.Native)
+                            {
+                                connection.TrySend(ServerFrames.PingPush);
+                            }
+                            else
+                            {
+                                ((IKeepAliveTransport)connection.Transport).SendPing();
+                            }
                         }
                         break;
                 }
