@@ -27,6 +27,14 @@ internal static class Program
         {
             return await UdpAsync(args[1..]);
         }
+        if (args.Length > 0 && args[0] == "sendfloor")
+        {
+            return await SendFloorAsync(args[1..]);
+        }
+        if (args.Length > 0 && args[0] == "sendfloor-sink")
+        {
+            return await SendFloor.SinkAsync(args[1..]);
+        }
         var options = Options.Parse(args);
         if (options is null)
         {
@@ -79,6 +87,33 @@ internal static class Program
             return 2;
         }
         var result = await UdpIngressLoad.RunAsync(new UdpIngressLoad.Options(port, udpPort, pid, rates, seconds, senders));
+        Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>sendfloor [--connections 10000] [--rate 10] [--seconds 10] [--payload 100] [--threads 2]</c>: no Herald; the
+    /// CPU one non-blocking loopback send of a small frame costs here, the floor under a broadcast's CPU per delivery.
+    /// </summary>
+    private static async Task<int> SendFloorAsync(string[] args)
+    {
+        int connections = 10_000, rate = 10, seconds = 10, payload = 100, threads = 2;
+        for (var i = 0; i < args.Length; i++)
+        {
+            int Next() => int.Parse(args[++i], CultureInfo.InvariantCulture);
+            switch (args[i])
+            {
+                case "--connections": connections = Math.Clamp(Next(), 1, 28_000); break;
+                case "--rate": rate = Math.Clamp(Next(), 1, 1000); break;
+                case "--seconds": seconds = Math.Clamp(Next(), 1, 120); break;
+                case "--payload": payload = Math.Clamp(Next(), 1, 125); break;
+                case "--threads": threads = Math.Clamp(Next(), 1, 16); break;
+                default:
+                    Console.Error.WriteLine($"unknown option {args[i]}");
+                    return 2;
+            }
+        }
+        var result = await SendFloor.RunAsync(new SendFloor.Options(connections, rate, seconds, payload, threads));
         Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
         return 0;
     }
