@@ -22,7 +22,7 @@ internal static class FanoutLoad
 
     public static async Task<object> RunAsync(Options options)
     {
-        var (rssBefore, pssBefore) = ServerProcess.Memory(options.Pid);
+        var (rssBefore, pssBefore, anonBefore) = ServerProcess.Memory(options.Pid);
         var clients = new RawWebSocketClient[options.Connections];
         var expectedPerPublish = options.OneInTen ? (options.Connections + 6) / 10 : options.Connections;
         var latencies = new LatencyRecorder((long)options.Rate * options.Seconds * expectedPerPublish + 1024);
@@ -46,16 +46,16 @@ internal static class FanoutLoad
             await Task.Delay(100);
         }
         await Task.Delay(2000);
-        var (rssIdle, pssIdle) = ServerProcess.Memory(options.Pid);
+        var (rssIdle, pssIdle, anonIdle) = ServerProcess.Memory(options.Pid);
         // An idle soak: the connections stay open (plain clients answer the server's pings) and memory is sampled.
         var soak = new List<object>();
         var soakWatch = Stopwatch.StartNew();
         while (soakWatch.Elapsed.TotalSeconds < options.IdleSeconds)
         {
             await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, options.IdleSeconds - soakWatch.Elapsed.TotalSeconds)));
-            var (rss, pss) = ServerProcess.Memory(options.Pid);
+            var (rss, pss, anon) = ServerProcess.Memory(options.Pid);
             var open = (await ServerCounters.ReadAsync(options.Port)).Connections;
-            soak.Add(new { Second = (int)soakWatch.Elapsed.TotalSeconds, RssKiB = rss, PssKiB = pss, Connections = open });
+            soak.Add(new { Second = (int)soakWatch.Elapsed.TotalSeconds, RssKiB = rss, PssKiB = pss, PssAnonKiB = anon, Connections = open });
         }
 
         var countersBefore = await ServerCounters.ReadAsync(options.Port);
@@ -103,10 +103,12 @@ internal static class FanoutLoad
             ConnectParallel = options.Parallel,
             ServerRssKiB = new { Before = rssBefore, Idle = rssIdle },
             ServerPssKiB = new { Before = pssBefore, Idle = pssIdle },
+            ServerPssAnonKiB = new { Before = anonBefore, Idle = anonIdle },
             ServerKiBPerConnection = new
             {
                 Rss = Math.Round((rssIdle - rssBefore) / (double)options.Connections, 2),
                 Pss = Math.Round((pssIdle - pssBefore) / (double)options.Connections, 2),
+                PssAnon = Math.Round((anonIdle - anonBefore) / (double)options.Connections, 2),
             },
             IdleSoak = soak,
             PublishesPerSecond = options.Rate,

@@ -5,10 +5,14 @@ namespace Herald.LoadTest;
 /// <summary>Reads a server process's memory and CPU time from /proc, and the kernel's UDP receive-buffer drops.</summary>
 internal static class ServerProcess
 {
-    /// <summary>Resident set size (VmRSS) and proportional set size (Pss) in KiB.</summary>
-    public static (long RssKiB, long PssKiB) Memory(int pid)
+    /// <summary>
+    /// Resident set size (VmRSS), proportional set size (Pss) and its anonymous part (Pss_Anon) in KiB. Pss shares
+    /// file pages (the .NET runtime's libraries) among the processes that map them, so it moves when another .NET
+    /// process starts or exits; Pss_Anon is the process's own heap and stacks, the figure to watch over a soak.
+    /// </summary>
+    public static (long RssKiB, long PssKiB, long PssAnonKiB) Memory(int pid)
     {
-        long rss = 0, pss = 0;
+        long rss = 0, pss = 0, anon = 0;
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
             if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
@@ -25,9 +29,13 @@ internal static class ServerProcess
                 {
                     pss = Kib(line);
                 }
+                else if (line.StartsWith("Pss_Anon:", StringComparison.Ordinal))
+                {
+                    anon = Kib(line);
+                }
             }
         }
-        return (rss, pss);
+        return (rss, pss, anon);
     }
 
     /// <summary>User + system CPU time of the process.</summary>
