@@ -26,21 +26,30 @@ public sealed class RedisServerFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// How long a test node's heartbeat lasts unless a test asks for <see cref="ShortExpiry"/>: long enough that a busy
+    /// machine delaying a healthy node's heartbeat (every 100 ms) does not make the others take it for dead.
+    /// </summary>
+    public static readonly TimeSpan DefaultExpiry = TimeSpan.FromSeconds(5);
+
+    /// <summary>For a node that a test lets die: its entries must go quickly.</summary>
+    public static readonly TimeSpan ShortExpiry = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Options for an engine on <paramref name="server"/> (default: the shared one) under a fresh key prefix.</summary>
-    public RedisEngineOptions Options(string? prefix = null, string? nodeName = null, RedisServer? server = null) => new()
+    public RedisEngineOptions Options(string? prefix = null, string? nodeName = null, RedisServer? server = null, TimeSpan? nodeExpiry = null) => new()
     {
         Addresses = [(server ?? Server).Address],
         KeyPrefix = prefix ?? NewPrefix(),
         NodeName = nodeName ?? "test",
         HeartbeatInterval = TimeSpan.FromMilliseconds(100),
-        NodeExpiry = TimeSpan.FromMilliseconds(500),
+        NodeExpiry = nodeExpiry ?? DefaultExpiry,
         ConnectTimeout = TimeSpan.FromSeconds(2),
         CommandTimeout = TimeSpan.FromSeconds(2),
     };
 
     /// <summary>Connects an engine (a node) under a fresh key prefix unless one is given.</summary>
-    public Task<RedisEngine> ConnectAsync(RecordingLogger logger, TimeProvider? time = null, string? prefix = null, string? nodeName = null) =>
-        RedisEngine.ConnectAsync(Options(prefix, nodeName), logger, time).DefaultTimeout();
+    public Task<RedisEngine> ConnectAsync(RecordingLogger logger, TimeProvider? time = null, string? prefix = null, string? nodeName = null, TimeSpan? nodeExpiry = null) =>
+        RedisEngine.ConnectAsync(Options(prefix, nodeName, nodeExpiry: nodeExpiry), logger, time).DefaultTimeout();
 
     public static string NewPrefix() => "test-" + Guid.NewGuid().ToString("N");
 }
