@@ -120,6 +120,9 @@ internal static class FanoutLoad
             Expected = expected,
             ConnectionsShedAsSlowConsumers = countersAfter.SlowConsumers - countersBefore.SlowConsumers,
             ConnectionsClosedByServer = shed,
+            // Close code -> connections (0: the connection dropped without a close frame), e.g. 4001 stale, 4002 slow consumer.
+            ServerCloseCodes = clients.Where(c => c.ClosedByServer).GroupBy(c => c.CloseCode)
+                .ToDictionary(g => g.Key.ToString(CultureInfo.InvariantCulture), g => g.Count()),
             LatencyMs = latencies.Summary(),
             ServerCpuSeconds = Math.Round(cpu.TotalSeconds, 2),
             ServerCpuMicrosecondsPerDelivery = delivered == 0 ? 0 : Math.Round(cpu.TotalMilliseconds * 1000 / delivered, 2),
