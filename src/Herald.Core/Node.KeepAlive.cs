@@ -6,13 +6,20 @@ namespace Herald.Core;
 public sealed partial class Node
 {
     private static readonly TimeSpan KeepAliveTickInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>A sweep this much later than its 500 ms schedule means this process or its machine stalled.</summary>
+    private static readonly TimeSpan LateSweep = TimeSpan.FromSeconds(2);
+
     private readonly ITimer _keepAliveTimer;
     private int _tickRunning;
     private long _housekeepingTicks;
+    private long _lastSweepTicks;
+    private long _staleGraceUntilTicks;
 
     /// <summary>
     /// One sweep over the connections (a single timer for the whole node: no timer per connection): pings native
     /// clients, closes stale ones and those that never sent connect, and aborts closes that did not finish in time.
+    /// After a sweep that ran seconds late (the node itself stalled), stale closes wait one pong timeout.
     /// Plain clients get WebSocket ping frames: from here when their transport leaves them to the node
     /// (<see cref="IKeepAliveTransport"/>), otherwise from the transport's own timer.
     /// </summary>
@@ -36,6 +43,16 @@ public sealed partial class Node
                 _topics!.Reconcile(Engine.BrokerTopic.Broadcast); // joins the cluster's broadcast once the broker answers, if it did not at start
             }
             var now = NowTicks;
+            if (_lastSweepTicks != 0 && now - _lastSweepTicks > (KeepAliveTickInterval + LateSweep).Ticks)
+            {
+                // The stall was ours, not the clients': pongs that arrived meanwhile may still wait to be read, so
+                // nobody is closed as stale until one pong timeout has passed (pings due meanwhile still go out).
+                _staleGraceUntilTicks = now + Options.PongTimeout.Ticks;
+                NodeLog.KeepAliveSweepLate(_logger, Math.Round((double)(now - _lastSweepTicks - KeepAliveTickInterval.Ticks) / TimeSpan.TicksPerSecond, 1),
+                    Options.PongTimeout.TotalSeconds);
+            }
+            _lastSweepTicks = now;
+            var checkStale = now >= _staleGraceUntilTicks;
             var ping = Options.PingInterval.Ticks;
             var stale = (Options.PingInterval + Options.PongTimeout).Ticks;
             var connectTimeout = Options.ConnectTimeout.Ticks;
@@ -63,7 +80,7 @@ public sealed partial class Node
                     // Native clients get the protocol's ping push; plain ones a WebSocket ping where the transport leaves it to the node.
                     case ConnectionState.Ready when connection.Kind == ConnectionKind.Native || connection.Transport is IKeepAliveTransport:
                         var silent = now - connection.LastReceivedTicks;
-                        if (silent > stale)
+                        if (silent > stale && checkStale)
                         {
                             NodeLog.StaleConnection(_logger, connection.Id, connection.RemoteAddress, Math.Round((double)silent / TimeSpan.TicksPerSecond, 1));
                             connection.Disconnect(DisconnectCodes.Stale, "no pong in time");

@@ -59,4 +59,7 @@ internal static partial class NodeLog
 
     [LoggerMessage(1018, LogLevel.Error, "Broker message of {Topic} could not be handled")]
     public static partial void BrokerMessageFailed(ILogger logger, string topic, Exception exception);
+
+    [LoggerMessage(1019, LogLevel.Warning, "The keep-alive sweep ran {Seconds}s late: this process or its machine stalled (a pause, an overloaded host); no connection is closed as stale for the next {GraceSeconds}s, so that pongs that arrived meanwhile are read first")]
+    public static partial void KeepAliveSweepLate(ILogger logger, double seconds, double graceSeconds);
 }

@@ -17,6 +17,16 @@ public sealed class KeepAliveTests
         public void Advance(TimeSpan by) => Timestamp += by.Ticks;
     }
 
+    /// <summary>Lets <paramref name="span"/> pass as the node's timer does: a sweep every 500 ms.</summary>
+    private static void Pass(Node node, ManualTime time, TimeSpan span)
+    {
+        for (var passed = TimeSpan.Zero; passed < span; passed += TimeSpan.FromMilliseconds(500))
+        {
+            time.Advance(TimeSpan.FromMilliseconds(500));
+            node.KeepAliveTick();
+        }
+    }
+
     private static readonly NodeOptions Options = new()
     {
         PingInterval = TimeSpan.FromSeconds(10),
@@ -51,13 +61,36 @@ public sealed class KeepAliveTests
         using var node = new Node(Options, NullLogger<Node>.Instance, time);
         var (connection, transport) = node.Native();
 
-        time.Advance(TimeSpan.FromSeconds(10));
-        node.KeepAliveTick();
-        time.Advance(TimeSpan.FromSeconds(6));
-        node.KeepAliveTick();
+        Pass(node, time, TimeSpan.FromSeconds(15));
+        Assert.Null(transport.CloseCode);
+        Pass(node, time, TimeSpan.FromSeconds(1));
 
         Assert.Equal(DisconnectCodes.Stale, transport.CloseCode);
         Assert.Equal(ConnectionState.Closing, connection.State);
+    }
+
+    [Fact]
+    public void After_a_sweep_that_ran_late_clients_get_one_pong_timeout_before_they_count_as_stale()
+    {
+        var time = new ManualTime();
+        using var node = new Node(Options, NullLogger<Node>.Instance, time);
+        var (answering, answeringTransport) = node.Native();
+        var (silent, silentTransport) = node.Native();
+        Pass(node, time, TimeSpan.FromSeconds(9));
+
+        // The process stalls for 20 s: both have been silent for 29 s, past ping_interval + pong_timeout (15 s).
+        time.Advance(TimeSpan.FromSeconds(20));
+        node.KeepAliveTick();
+        Assert.Equal((ConnectionState.Ready, ConnectionState.Ready), (answering.State, silent.State));
+        Assert.Equal("""{"push":"ping"}""", answeringTransport.Texts.Last());
+        Assert.Equal("""{"push":"ping"}""", silentTransport.Texts.Last());
+        node.Send(answering, """{"method":"pong"}""");
+        Pass(node, time, TimeSpan.FromSeconds(4.5));
+        Assert.Null(silentTransport.CloseCode);
+        Pass(node, time, TimeSpan.FromSeconds(1));
+
+        Assert.Equal(ConnectionState.Ready, answering.State);
+        Assert.Equal(DisconnectCodes.Stale, silentTransport.CloseCode);
     }
 
     [Fact]
