@@ -97,7 +97,15 @@ public sealed partial class Node : IDisposable
 
     internal AttributeIndex AttributeIndex => _index;
 
-    internal long NowTicks => _time.GetTimestamp() * TimeSpan.TicksPerSecond / _time.TimestampFrequency;
+    internal long NowTicks => ToTicks(_time.GetTimestamp(), _time.TimestampFrequency);
+
+    /// <summary>
+    /// A monotonic timestamp in TimeSpan ticks. Whole seconds and the remainder are scaled apart: a nanosecond clock
+    /// (Linux) times TicksPerSecond overflows a long after 922 s of machine uptime, which made "now" negative for
+    /// 15 minutes out of every 30 and broke every deadline comparison.
+    /// </summary>
+    internal static long ToTicks(long timestamp, long frequency) =>
+        timestamp / frequency * TimeSpan.TicksPerSecond + timestamp % frequency * TimeSpan.TicksPerSecond / frequency;
 
     /// <summary>
     /// Registers a new connection. Plain connections are ready at once (with no attributes) unless

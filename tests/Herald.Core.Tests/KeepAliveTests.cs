@@ -6,15 +6,16 @@ namespace Herald.Core.Tests;
 
 public sealed class KeepAliveTests
 {
-    private sealed class ManualTime : TimeProvider
+    /// <summary>A monotonic clock moved by hand; by default in TimeSpan ticks, or like Linux's in nanoseconds since boot.</summary>
+    private sealed class ManualTime(long frequency = TimeSpan.TicksPerSecond, long start = 1_000_000) : TimeProvider
     {
-        public long Timestamp { get; set; } = 1_000_000;
+        public long Timestamp { get; set; } = start;
 
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+        public override long TimestampFrequency => frequency;
 
         public override long GetTimestamp() => Timestamp;
 
-        public void Advance(TimeSpan by) => Timestamp += by.Ticks;
+        public void Advance(TimeSpan by) => Timestamp += by.Ticks * (frequency / TimeSpan.TicksPerSecond);
     }
 
     /// <summary>Lets <paramref name="span"/> pass as the node's timer does: a sweep every 500 ms.</summary>
@@ -67,6 +68,50 @@ public sealed class KeepAliveTests
 
         Assert.Equal(DisconnectCodes.Stale, transport.CloseCode);
         Assert.Equal(ConnectionState.Closing, connection.State);
+    }
+
+    /// <summary>
+    /// Linux's monotonic clock counts nanoseconds since boot. Scaled naively to TimeSpan ticks it overflowed after
+    /// 922 s of uptime and stayed negative for the next 922 s: a CI machine up for 15 minutes kept a silent client
+    /// for 13 minutes. Each uptime here lies in a different half of that 30-minute cycle.
+    /// </summary>
+    [Theory]
+    [InlineData(60)]
+    [InlineData(1_000)]
+    [InlineData(1_500)]
+    [InlineData(2_700)]
+    [InlineData(400 * 86_400)]
+    public void Silent_clients_are_closed_as_stale_whatever_the_machine_uptime(long uptimeSeconds)
+    {
+        var time = new ManualTime(frequency: 1_000_000_000, start: uptimeSeconds * 1_000_000_000);
+        using var node = new Node(Options, NullLogger<Node>.Instance, time);
+        var (answering, answeringTransport) = node.Native();
+        var (silent, silentTransport) = node.Native();
+
+        Pass(node, time, TimeSpan.FromSeconds(10));
+        Assert.Contains("""{"push":"ping"}""", answeringTransport.Texts);
+        node.Send(answering, """{"method":"pong"}""");
+        Pass(node, time, TimeSpan.FromSeconds(6));
+
+        Assert.Equal(DisconnectCodes.Stale, silentTransport.CloseCode);
+        Assert.Equal(ConnectionState.Closing, silent.State);
+        Assert.Null(answeringTransport.CloseCode);
+        Assert.False(silentTransport.Aborted);
+        Pass(node, time, TimeSpan.FromSeconds(3)); // the client never finishes the close: aborted after close_timeout (2 s)
+        Assert.True(silentTransport.Aborted);
+    }
+
+    [Theory]
+    [InlineData(1L, 1L)]
+    [InlineData(10_000_000L, TimeSpan.TicksPerSecond)]
+    [InlineData(1_000_000_000L, 100L)]
+    [InlineData(1_000_000_000L, 1_000_000_000L * 3_600 * 24 * 365 * 200 + 999_999_999)]
+    [InlineData(3_579_545L, 3_579_545L * 86_400 * 1_000 + 1)]
+    public void Timestamps_convert_to_ticks_without_overflow(long frequency, long timestamp)
+    {
+        var expected = (long)((Int128)timestamp * TimeSpan.TicksPerSecond / frequency);
+
+        Assert.Equal(expected, Node.ToTicks(timestamp, frequency));
     }
 
     [Fact]
