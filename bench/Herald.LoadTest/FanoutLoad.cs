@@ -55,7 +55,9 @@ internal static class FanoutLoad
             await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, options.IdleSeconds - soakWatch.Elapsed.TotalSeconds)));
             var (rss, pss, anon) = ServerProcess.Memory(options.Pid);
             var open = (await ServerCounters.ReadAsync(options.Port)).Connections;
-            soak.Add(new { Second = (int)soakWatch.Elapsed.TotalSeconds, RssKiB = rss, PssKiB = pss, PssAnonKiB = anon, Connections = open });
+            // Pings the clients got so far: they keep growing by connections / ping_interval per second while keep-alive works.
+            var pings = clients.Sum(c => Interlocked.Read(ref c.Pings));
+            soak.Add(new { Second = (int)soakWatch.Elapsed.TotalSeconds, RssKiB = rss, PssKiB = pss, PssAnonKiB = anon, Connections = open, PingsAnswered = pings });
         }
 
         var countersBefore = await ServerCounters.ReadAsync(options.Port);

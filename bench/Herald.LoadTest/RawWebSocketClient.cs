@@ -34,6 +34,9 @@ internal sealed class RawWebSocketClient : IDisposable
     /// <summary>Text frames received.</summary>
     public long Received;
 
+    /// <summary>Ping frames received (and answered with a pong).</summary>
+    public long Pings;
+
     /// <summary>True once the server closed the connection (close frame or end of stream).</summary>
     public bool ClosedByServer { get; private set; }
 
@@ -123,6 +126,7 @@ internal sealed class RawWebSocketClient : IDisposable
                             ClosedByServer = true;
                             return;
                         case 0x9:
+                            Interlocked.Increment(ref Pings);
                             await SendFrameAsync(_socket, 0xA, payload.ToArray());
                             break;
                     }
