@@ -503,7 +503,8 @@ public sealed class SocketWebSocketTests
             var pings = 0;
 
             ServerFrame frame;
-            while ((frame = await raw.ReadServerFrameAsync()).Opcode == OpPing)
+            // Bounded: a server that keeps pinging and never closes fails here in seconds, not at the CI time limit.
+            while ((frame = await raw.ReadServerFrameAsync()).Opcode == OpPing && clock.Elapsed < TimeSpan.FromSeconds(10))
             {
                 pings++;
             }
