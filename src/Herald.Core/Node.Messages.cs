@@ -13,6 +13,10 @@ public sealed partial class Node
 {
     private static readonly byte[] PlainPong = "pong"u8.ToArray();
 
+    // Clients cannot fill the log: one line per kind of mistake, and per kind of fault, every 10 s.
+    private readonly LogThrottle _faultLog = LogThrottle.Default();
+    private readonly LogThrottle _mistakeLog = LogThrottle.Default();
+
     /// <summary>
     /// Handles one complete text message. Plain clients: a JSON object replaces the attributes, the text <c>ping</c>
     /// is answered with <c>pong</c>. Native clients: one command. Bad input gets an error reply and never affects
@@ -32,6 +36,14 @@ public sealed partial class Node
                 $"rate limit: more than {Options.ClientMessageRate} messages per second (setting client_message_rate)");
             return;
         }
+        // The one check of the message's text: what passes is valid UTF-8 without lone surrogate escapes, so every
+        // string read from it below and every byte passed on (data, attributes, channel names) is valid text.
+        if (!JsonText.TryValidate(utf8.Span, out var textError))
+        {
+            ClientMistake(connection, ErrorCodes.InvalidText, textError);
+            SendError(connection, PeekId(connection, utf8), ErrorCodes.InvalidText, textError);
+            return;
+        }
         try
         {
             if (connection.Kind == ConnectionKind.Plain)
@@ -45,8 +57,21 @@ public sealed partial class Node
         }
         catch (Exception ex)
         {
-            NodeLog.MessageHandlerFailed(_logger, connection.Id, ex);
-            SendError(connection, 0, ErrorCodes.Internal, "internal error");
+            // A server fault, not the client's: its stack trace is logged, once per cause and interval.
+            if (_faultLog.ShouldLog(ex.GetType().FullName + " at " + ex.TargetSite?.Name, out var suppressed))
+            {
+                NodeLog.MessageHandlerFailed(_logger, connection.Id, LogThrottle.Note(suppressed), ex);
+            }
+            SendError(connection, PeekId(connection, utf8), ErrorCodes.Internal, "internal error");
+        }
+    }
+
+    /// <summary>Logs a client's bad message: a debug line per kind of mistake (the error code) and interval.</summary>
+    private void ClientMistake(Connection connection, int code, string error)
+    {
+        if (_mistakeLog.ShouldLog(code.ToString(System.Globalization.CultureInfo.InvariantCulture), out var suppressed))
+        {
+            NodeLog.BadClientMessage(_logger, connection.Id, error, LogThrottle.Note(suppressed));
         }
     }
 
@@ -56,8 +81,7 @@ public sealed partial class Node
         {
             return 0;
         }
-        ClientCommandParser.TryParse(utf8, out var command, out _);
-        return command.Id;
+        return ClientCommandParser.PeekId(utf8.Span);
     }
 
     /// <summary>
@@ -70,14 +94,14 @@ public sealed partial class Node
     public void OnBinaryMessage(Connection connection)
     {
         connection.LastReceivedTicks = NowTicks;
-        NodeLog.BadClientMessage(_logger, connection.Id, "binary frame");
+        ClientMistake(connection, ErrorCodes.BadRequest, "binary frame");
         SendError(connection, 0, ErrorCodes.BadRequest, "binary frames are not supported: send JSON as a text frame");
     }
 
     /// <summary>A message over <see cref="NodeOptions.MaxMessageSize"/>: the connection is closed with 4501.</summary>
     public void OnMessageTooLarge(Connection connection)
     {
-        NodeLog.BadClientMessage(_logger, connection.Id, "message too large");
+        ClientMistake(connection, ErrorCodes.MessageTooLarge, "message too large");
         connection.Disconnect(DisconnectCodes.MessageTooLarge, $"message larger than {Options.MaxMessageSize} bytes (setting max_message_size)");
     }
 
@@ -91,7 +115,7 @@ public sealed partial class Node
         }
         if (!AttributeJson.TryParseAttributes(trimmed, Options.MaxAttributes, out var attributes, out var code, out var error))
         {
-            NodeLog.BadClientMessage(_logger, connection.Id, error);
+            ClientMistake(connection, code, error);
             SendError(connection, 0, code, error);
             return;
         }
@@ -106,7 +130,7 @@ public sealed partial class Node
     {
         if (!ClientCommandParser.TryParse(utf8, out var command, out var parseError))
         {
-            NodeLog.BadClientMessage(_logger, connection.Id, parseError!);
+            ClientMistake(connection, ErrorCodes.BadRequest, parseError!);
             SendError(connection, command.Id, ErrorCodes.BadRequest, parseError!);
             return;
         }

@@ -18,8 +18,8 @@ internal static partial class NodeLog
     [LoggerMessage(1004, LogLevel.Debug, "Connection {ConnectionId}: send failed ({ExceptionType}: {Message})")]
     public static partial void SendFailed(ILogger logger, string connectionId, string exceptionType, string message);
 
-    [LoggerMessage(1005, LogLevel.Debug, "Connection {ConnectionId} sent a bad message: {Error}")]
-    public static partial void BadClientMessage(ILogger logger, string connectionId, string error);
+    [LoggerMessage(1005, LogLevel.Debug, "Connection {ConnectionId} sent a bad message: {Error}{Suppressed}")]
+    public static partial void BadClientMessage(ILogger logger, string connectionId, string error, string suppressed);
 
     [LoggerMessage(1006, LogLevel.Information, "Connection {ConnectionId} from {RemoteAddress} closed as stale: nothing received for {Seconds}s (settings ping_interval, pong_timeout)")]
     public static partial void StaleConnection(ILogger logger, string connectionId, string remoteAddress, double seconds);
@@ -30,8 +30,8 @@ internal static partial class NodeLog
     [LoggerMessage(1008, LogLevel.Information, "Shutdown: connections closed in {Milliseconds} ms, {Remaining} aborted")]
     public static partial void ShutdownComplete(ILogger logger, long milliseconds, int remaining);
 
-    [LoggerMessage(1009, LogLevel.Error, "Unexpected error handling a message of connection {ConnectionId}")]
-    public static partial void MessageHandlerFailed(ILogger logger, string connectionId, Exception exception);
+    [LoggerMessage(1009, LogLevel.Error, "Unexpected error handling a message of connection {ConnectionId}{Suppressed}")]
+    public static partial void MessageHandlerFailed(ILogger logger, string connectionId, string suppressed, Exception exception);
 
     [LoggerMessage(1010, LogLevel.Information, "Connection {ConnectionId} of user '{UserId}' closed: token expired")]
     public static partial void TokenExpired(ILogger logger, string connectionId, string userId);

@@ -81,6 +81,13 @@ public static class ClientCommandParser
             error = "invalid JSON: " + ex.Message;
             return false;
         }
+        catch (InvalidOperationException)
+        {
+            // Text that JsonText refuses (callers check it first): never an exception out of the parser.
+            command = new ClientCommand(id, method ?? "", default);
+            error = "the command is not valid text (UTF-8 without lone surrogate escapes)";
+            return false;
+        }
         command = new ClientCommand(id, method ?? "", parameters);
         if (method is null)
         {
@@ -89,6 +96,37 @@ public static class ClientCommandParser
         }
         error = null;
         return true;
+    }
+
+    /// <summary>
+    /// The command's <c>id</c> when one can be read, else 0: for the error reply to a message that is otherwise
+    /// unreadable (invalid text, invalid JSON after the id). Never throws.
+    /// </summary>
+    public static ulong PeekId(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 64 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return 0;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                // A raw comparison: unescaping a name with a lone surrogate escape would throw.
+                var isId = !reader.ValueIsEscaped && reader.ValueSpan.SequenceEqual("id"u8);
+                reader.Read();
+                if (isId)
+                {
+                    return reader.TokenType == JsonTokenType.Number && reader.TryGetUInt64(out var id) ? id : 0;
+                }
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return 0;
     }
 
     private static string InternMethod(ref Utf8JsonReader reader)

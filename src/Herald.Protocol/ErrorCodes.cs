@@ -36,4 +36,9 @@ public static class ErrorCodes
     public const int UnknownNamespace = 113;
     /// <summary>History or inbox storage failed (disk full, database error); live delivery goes on. Retry later.</summary>
     public const int StoreUnavailable = 114;
+    /// <summary>
+    /// Text that no conforming client could read: bytes that are not valid UTF-8, or a JSON string with a lone
+    /// surrogate escape (<c>"\ud800"</c> without its pair). Refused where it enters, before anything is stored or sent.
+    /// </summary>
+    public const int InvalidText = 115;
 }

@@ -7,7 +7,7 @@ public static class JsonObjectFields
 {
     /// <summary>
     /// Locates the value of top-level property <paramref name="name"/> in <paramref name="utf8Object"/>, which must be
-    /// valid JSON. Returns the raw UTF-8 of the value (an object, array, string with quotes, number, ...).
+    /// valid JSON in valid text (checked once where it entered, see <see cref="JsonText"/>). Returns the raw UTF-8 of the value (an object, array, string with quotes, number, ...).
     /// </summary>
     public static bool TryGetRaw(ReadOnlyMemory<byte> utf8Object, ReadOnlySpan<byte> name, out ReadOnlyMemory<byte> raw, out JsonTokenType type)
     {

@@ -17,14 +17,20 @@ internal static partial class ServerLog
     [LoggerMessage(2004, LogLevel.Information, "Shutting down: telling {Connections} client(s) to reconnect")]
     public static partial void ShuttingDown(ILogger logger, int connections);
 
-    [LoggerMessage(2005, LogLevel.Debug, "HTTP API {Method} from {Remote} refused: {Status} {Message}")]
-    public static partial void ApiRefused(ILogger logger, string method, string remote, int status, string message);
+    [LoggerMessage(2005, LogLevel.Debug, "HTTP API {Method} from {Remote} refused: {Status} {Message}{Suppressed}")]
+    public static partial void ApiRefused(ILogger logger, string method, string remote, int status, string message, string suppressed);
 
     [LoggerMessage(2006, LogLevel.Warning, "UDP receive buffer is {Actual} bytes, less than the {Requested} asked for (setting udp_receive_buffer); raise net.core.rmem_max to avoid drops under bursts")]
     public static partial void UdpBufferSmall(ILogger logger, int actual, int requested);
 
     [LoggerMessage(2007, LogLevel.Error, "Unexpected error in the WebSocket endpoint for connection {ConnectionId}")]
     public static partial void WebSocketFailed(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(2011, LogLevel.Error, "UDP ingress failed on a datagram, which was dropped{Suppressed}")]
+    public static partial void UdpDatagramFailed(ILogger logger, string suppressed, Exception exception);
+
+    [LoggerMessage(2012, LogLevel.Error, "HTTP API {Method} failed; answered 500{Suppressed}")]
+    public static partial void ApiFailed(ILogger logger, string method, string suppressed, Exception exception);
 
     [LoggerMessage(2008, LogLevel.Information, "WebSocket from {Remote} refused: {Reason}")]
     public static partial void WebSocketRefused(ILogger logger, string remote, string reason);

@@ -55,6 +55,11 @@ public static class AttributeJson
         {
             return Fail(out errorCode, out error, ErrorCodes.BadRequest, "invalid JSON: " + ex.Message);
         }
+        catch (InvalidOperationException)
+        {
+            // Text that JsonText refuses where it enters: this only keeps the parser from ever throwing.
+            return Fail(out errorCode, out error, ErrorCodes.InvalidText, "the attributes are not valid text (UTF-8 without lone surrogate escapes)");
+        }
         attributes = AttributeSet.From(pairs);
         if (attributes.Count > maxAttributes)
         {

@@ -172,6 +172,11 @@ public sealed class JwtTokenVerifier : ITokenVerifier
     private TokenResult ReadClaims(JsonWebToken jwt)
     {
         var payload = Base64UrlEncoder.DecodeBytes(jwt.EncodedPayload);
+        // The claims reach clients (user id, attributes, info in presence, channel names): they must be valid text too.
+        if (!Herald.Protocol.JsonText.TryValidate(payload, out var textError))
+        {
+            return TokenResult.Refused(TokenFailure.Invalid, "bad claims: " + textError);
+        }
         using var document = JsonDocument.Parse(payload);
         var root = document.RootElement;
         var user = "";

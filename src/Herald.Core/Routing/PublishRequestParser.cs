@@ -14,7 +14,10 @@ public static class PublishRequestParser
     /// <summary>Most channels one publish may name.</summary>
     public const int MaxChannels = 1000;
 
-    /// <summary>Parses <paramref name="utf8"/>; on failure <paramref name="errorCode"/> is one of <see cref="ErrorCodes"/>.</summary>
+    /// <summary>
+    /// Parses <paramref name="utf8"/>, text already checked by <see cref="JsonText"/> where it entered; on failure
+    /// <paramref name="errorCode"/> is one of <see cref="ErrorCodes"/>. Never throws.
+    /// </summary>
     public static bool TryParse(ReadOnlySpan<byte> utf8, out PublishRequest request, out int errorCode, out string error)
     {
         request = null!;
@@ -152,6 +155,12 @@ public static class PublishRequestParser
         catch (JsonException ex)
         {
             return Fail(out errorCode, out error, ErrorCodes.BadRequest, "invalid JSON: " + ex.Message);
+        }
+        catch (InvalidOperationException)
+        {
+            // A string that cannot be read as text. Ingress checks the text first (JsonText), which also covers "data"
+            // (copied as it is): this only keeps the parser from ever throwing.
+            return Fail(out errorCode, out error, ErrorCodes.InvalidText, "the publish is not valid text (UTF-8 without lone surrogate escapes)");
         }
 
         var targets = new List<string>();

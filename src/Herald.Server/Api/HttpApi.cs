@@ -64,6 +64,13 @@ internal sealed partial class HttpApi(Node node, ApiKeyCheck keys, EngineStores 
         }
         try
         {
+            // The one check of the body's text, for every method: what passes is valid UTF-8 without lone surrogate
+            // escapes, so each string read from it and the data passed on to clients is valid text.
+            if (!JsonText.TryValidate(body.Value.Span, out var textError))
+            {
+                await RefuseAsync(context, method, StatusCodes.Status400BadRequest, ErrorCodes.InvalidText, textError).ConfigureAwait(false);
+                return;
+            }
             await (method switch
             {
                 "publish" => PublishAsync(context, body.Value.Span),
@@ -75,6 +82,21 @@ internal sealed partial class HttpApi(Node node, ApiKeyCheck keys, EngineStores 
         {
             await RefuseAsync(context, method, ex.Code == ErrorCodes.StoreUnavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status400BadRequest,
                 ex.Code, ex.Message).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // A server fault, not the caller's (bad input is refused above with 400): the stack trace is logged once
+            // per cause and interval, and the reply keeps the API's error shape.
+            if (_faultLog.ShouldLog(ex.GetType().FullName + " at " + ex.TargetSite?.Name, out var suppressed))
+            {
+                ServerLog.ApiFailed(logger, method, LogThrottle.Note(suppressed), ex);
+            }
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Clear();
+                await ApiError.WriteAsync(context, StatusCodes.Status500InternalServerError, ErrorCodes.Internal,
+                    $"internal error in {method}: the server logged it; the request may be retried").ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -180,9 +202,16 @@ internal sealed partial class HttpApi(Node node, ApiKeyCheck keys, EngineStores 
         return list;
     }
 
+    // Callers cannot fill the log: one line per kind of refusal, and per kind of fault, every 10 s.
+    private readonly LogThrottle _refusalLog = LogThrottle.Default();
+    private readonly LogThrottle _faultLog = LogThrottle.Default();
+
     private Task RefuseAsync(HttpContext context, string method, int status, int code, string message)
     {
-        ServerLog.ApiRefused(logger, method, context.Connection.RemoteIpAddress?.ToString() ?? "unknown", status, message);
+        if (_refusalLog.ShouldLog(method + " " + code.ToString(System.Globalization.CultureInfo.InvariantCulture), out var suppressed))
+        {
+            ServerLog.ApiRefused(logger, method, context.Connection.RemoteIpAddress?.ToString() ?? "unknown", status, message, LogThrottle.Note(suppressed));
+        }
         return ApiError.WriteAsync(context, status, code, message);
     }
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Herald.Core;
 using Herald.Core.Routing;
+using Herald.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -24,6 +25,7 @@ public sealed class UdpIngress : IHostedService, IDisposable
     private readonly Lock _dropLock = new();
     private readonly IpAllowList _allow;
     private readonly DatagramSignature? _signature;
+    private readonly LogThrottle _faultLog = LogThrottle.Default();
     private Socket? _socket;
     private Timer? _dropReporter;
     private Thread? _thread;
@@ -185,7 +187,7 @@ public sealed class UdpIngress : IHostedService, IDisposable
             catch (Exception ex)
             {
                 // Never let one datagram stop ingress for everybody.
-                ServerLog.UdpLoopFailed(_logger, ex);
+                DatagramFailed(ex);
             }
             finally
             {
@@ -245,7 +247,7 @@ public sealed class UdpIngress : IHostedService, IDisposable
                 }
                 catch (Exception ex)
                 {
-                    ServerLog.UdpLoopFailed(_logger, ex);
+                    DatagramFailed(ex);
                 }
                 finally
                 {
@@ -265,6 +267,12 @@ public sealed class UdpIngress : IHostedService, IDisposable
         if (_signature is not null && !_signature.TryVerify(datagram, out datagram, out var signatureError))
         {
             Drop(signatureError);
+            return;
+        }
+        // The one check of the datagram's text: what passes is valid UTF-8 without lone surrogate escapes.
+        if (!JsonText.TryValidate(datagram, out var textError))
+        {
+            Drop(textError);
             return;
         }
         if (!PublishRequestParser.TryParse(datagram, out var request, out _, out var error))
@@ -299,7 +307,20 @@ public sealed class UdpIngress : IHostedService, IDisposable
         }
         catch (Exception ex)
         {
-            ServerLog.UdpLoopFailed(_logger, ex);
+            DatagramFailed(ex);
+        }
+    }
+
+    /// <summary>
+    /// A server fault while handling one datagram: it is dropped and counted like a bad one, the loop goes on, and the
+    /// stack trace is logged once per cause and interval.
+    /// </summary>
+    private void DatagramFailed(Exception ex)
+    {
+        Drop("server error: " + ex.GetType().Name);
+        if (_faultLog.ShouldLog(ex.GetType().FullName + " at " + ex.TargetSite?.Name, out var suppressed))
+        {
+            ServerLog.UdpDatagramFailed(_logger, LogThrottle.Note(suppressed), ex);
         }
     }
 

@@ -451,7 +451,9 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
                 // the client did not wait for the answer
             }
         }
-        return (code, reason);
+        // A close frame without a code (a browser's close() without arguments) is reported as 1005, "no status
+        // received" (RFC 6455 7.4.1); 1006 stays for connections lost without any close frame.
+        return (code ?? 1005, reason);
     }
 
     /// <summary>RFC 6455 7.4: codes a peer may send in a close frame.</summary>
