@@ -23,8 +23,19 @@ internal static partial class ServerLog
     [LoggerMessage(2006, LogLevel.Warning, "UDP receive buffer is {Actual} bytes, less than the {Requested} asked for (setting udp_receive_buffer); raise net.core.rmem_max to avoid drops under bursts")]
     public static partial void UdpBufferSmall(ILogger logger, int actual, int requested);
 
-    [LoggerMessage(2007, LogLevel.Error, "Unexpected error in the WebSocket endpoint for connection {ConnectionId}")]
-    public static partial void WebSocketFailed(ILogger logger, string connectionId, Exception exception);
+    [LoggerMessage(2007, LogLevel.Error, "Unexpected error in the WebSocket endpoint for connection {ConnectionId}{Suppressed}")]
+    private static partial void WebSocketFailed(ILogger logger, string connectionId, string suppressed, Exception exception);
+
+    private static readonly Herald.Core.LogThrottle WebSocketFaults = Herald.Core.LogThrottle.Default();
+
+    /// <summary>A fault in a WebSocket's loop: its stack trace, once per cause every 10 s (a client may trigger it often).</summary>
+    public static void WebSocketFailed(ILogger logger, string connectionId, Exception exception)
+    {
+        if (WebSocketFaults.ShouldLog(exception.GetType().FullName + " at " + exception.TargetSite?.Name, out var suppressed))
+        {
+            WebSocketFailed(logger, connectionId, Herald.Core.LogThrottle.Note(suppressed), exception);
+        }
+    }
 
     [LoggerMessage(2011, LogLevel.Error, "UDP ingress failed on a datagram, which was dropped{Suppressed}")]
     public static partial void UdpDatagramFailed(ILogger logger, string suppressed, Exception exception);
