@@ -32,7 +32,10 @@ public sealed class PublishRequest
     /// <summary>The attribute filter, or null when there is none.</summary>
     public WhereFilter? Where { get; }
 
-    /// <summary>The publication's data as raw JSON text (UTF-8).</summary>
+    /// <summary>
+    /// The publication's data as raw JSON text (UTF-8), copied to recipients as it is: valid text, as checked where it
+    /// entered (<see cref="Herald.Protocol.JsonText"/>), so that no recipient receives text it must reject.
+    /// </summary>
     public byte[] Data { get; }
 
     /// <summary>Whether <see cref="Data"/> is a JSON string (plain clients then receive the string itself).</summary>

@@ -1,5 +1,7 @@
 using System.Net;
 using Herald.Protocol;
+using Herald.Server.Tests.Infrastructure;
+using Herald.Server.Tests.Transports;
 
 namespace Herald.Server.Tests.Adversarial;
 
@@ -70,6 +72,26 @@ public sealed class HttpBadInputTests(AdversarialServer fixture) : IClassFixture
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{method} {body}: {(int)response.StatusCode} {text}");
         var message = await AdversarialServer.AssertApiErrorAsync(response, HttpStatusCode.BadRequest, ErrorCode(text));
         Assert.Contains(field, message);
+        await fixture.AssertUnaffectedAsync();
+    }
+
+    [Theory]
+    [InlineData("%ED%A0%80")]     // an encoded surrogate
+    [InlineData("%FF")]           // not UTF-8
+    [InlineData("pub%00lish")]    // NUL
+    [InlineData("%E2%80%8Bpublish")] // a zero-width space
+    public async Task A_method_name_that_is_not_valid_text_gets_404_with_the_error_shape(string method)
+    {
+        await using var raw = await RawHttpConnection.OpenAsync(fixture.Server);
+
+        await raw.SendAsync($"POST /api/{method} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}");
+        var (head, body) = await raw.ReadResponseAsync();
+
+        Assert.True(head.StartsWith("HTTP/1.1 404 ", StringComparison.Ordinal) || head.StartsWith("HTTP/1.1 400 ", StringComparison.Ordinal), head);
+        if (head.StartsWith("HTTP/1.1 404 ", StringComparison.Ordinal))
+        {
+            Assert.Equal(ErrorCodes.UnknownMethod, ErrorCode(body));
+        }
         await fixture.AssertUnaffectedAsync();
     }
 
