@@ -23,6 +23,10 @@ public sealed partial class Node
     /// </summary>
     public ValueTask<PublishResult> PublishAsync(PublishRequest request, CancellationToken cancellation = default)
     {
+        if (request.Where is { } filter && !filter.IsWithin(Options.MaxWhereValues, out var whereError))
+        {
+            return new ValueTask<PublishResult>(new PublishResult(0, ErrorCodes.LimitExceeded, whereError));
+        }
         // The seed's most common publish, attributes only ("where" alone, nothing stored) on a single node, completes
         // here without an async state machine or task: it is most of what UDP ingress does at high rates.
         if (request is { IdempotencyKey: null, Channels.Length: 0, Users.Length: 0, Where: { } where } && _broker is null)

@@ -32,6 +32,9 @@ public sealed record NodeOptions
     /// <summary>Most attributes one connection may carry.</summary>
     public int MaxAttributes { get; init; } = 32;
 
+    /// <summary>Most values one key of a <c>where</c> filter may list; a publish with more is refused (error 108).</summary>
+    public int MaxWhereValues { get; init; } = 1000;
+
     /// <summary>Most channels one connection may be subscribed to.</summary>
     public int MaxChannelsPerConnection { get; init; } = 128;
 
