@@ -144,6 +144,27 @@ public sealed partial class Node
         _userPipes.Sweep(idle);
     }
 
+    /// <summary>
+    /// Forgets what the history store keeps for channels with nothing stored, unused for <paramref name="idle"/> and
+    /// without subscribers here (a single-node store only: a cluster's history lives in Redis, with its own expiry).
+    /// </summary>
+    internal int ForgetIdleChannels(TimeSpan idle) =>
+        _history is IForgetsIdleStreams store ? store.ForgetIdle(idle, channel => _channels.SubscriberCount(channel) > 0) : 0;
+
+    /// <summary>How many entries each per-name table of this node holds now: what clients can make grow, for tests and diagnostics.</summary>
+    internal TrackedState Tracked => new(
+        Channels: _channels.Count,
+        Users: _users.UserCount,
+        StreamPipes: PipeCount,
+        IdleChannelState: (_history as IForgetsIdleStreams)?.IdleStateCount ?? 0,
+        IdempotencyKeys: _idempotency.Count,
+        AttributePairs: _index.PairCount,
+        Connections: _connections.Count);
+
+    /// <summary>The sizes of the node's per-name tables (<see cref="Tracked"/>).</summary>
+    internal readonly record struct TrackedState(int Channels, int Users, int StreamPipes, int IdleChannelState, int IdempotencyKeys,
+        int AttributePairs, int Connections);
+
     private readonly record struct StoreOutcome<T>(T? Stored, int Delivered, StoreUnavailableException? Failure) where T : struct;
 
     /// <summary>
