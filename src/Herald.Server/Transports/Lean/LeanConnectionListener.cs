@@ -219,14 +219,14 @@ internal sealed class LeanConnectionListener : IConnectionListener
                 return;
             }
             var native = request.Requests(ProtocolNames.SubprotocolV1);
-            // Plain clients pass their token in the URL (browsers cannot set headers on a WebSocket); native clients in connect.
             string? token = null;
-            if (!native && QueryHelpers.ParseNullableQuery(request.Query) is { } query && query.TryGetValue("token", out var values))
-            {
-                token = values;
-            }
             try
             {
+                // Plain clients pass their token in the URL (browsers cannot set headers on a WebSocket); native clients in connect.
+                if (!native && QueryHelpers.ParseNullableQuery(request.Query) is { } query && query.TryGetValue("token", out var values))
+                {
+                    token = values;
+                }
                 await SendAsync(socket, SwitchingProtocols(request.Key, native ? ProtocolNames.SubprotocolV1 : null)).ConfigureAwait(false);
             }
             catch
