@@ -16,6 +16,15 @@ public sealed partial class Node
     private long _lastSweepTicks;
     private long _staleGraceUntilTicks;
 
+    /// <summary>The periodic forgetting of per-name state whose bound passed (tests call it with a zero pipe idle time).</summary>
+    internal void Housekeep(TimeSpan pipeIdle)
+    {
+        _idempotency.Sweep();
+        SweepPipes(pipeIdle);
+        SweepRecentPublishes();
+        ForgetIdleChannels(Options.IdleChannelTimeout);
+    }
+
     /// <summary>
     /// One sweep over the connections (a single timer for the whole node: no timer per connection): pings native
     /// clients, closes stale ones and those that never sent connect, and aborts closes that did not finish in time.
@@ -31,12 +40,11 @@ public sealed partial class Node
         }
         try
         {
-            // Housekeeping every 20 ticks (10 s): forget old idempotency keys and idle stream pipes.
+            // Housekeeping every 20 ticks (10 s): forget old idempotency keys, idle stream pipes and the epochs and
+            // expired streams of idle channels nobody here subscribes to.
             if (++_housekeepingTicks % 20 == 0)
             {
-                _idempotency.Sweep();
-                SweepPipes(PipeIdle);
-                SweepRecentPublishes();
+                Housekeep(PipeIdle);
             }
             if (_broker is { IsConnected: true })
             {

@@ -620,6 +620,7 @@ public sealed partial class Node
             return false;
         }
         _channels.Remove(channel, connection);
+        connection.ForgetReplayed(channel); // a client churning through names on one connection must not pile up marks
         PresenceLeft(connection, channel);
         return true;
     }

@@ -23,6 +23,10 @@ public sealed partial class Node
     /// </summary>
     public ValueTask<PublishResult> PublishAsync(PublishRequest request, CancellationToken cancellation = default)
     {
+        if (request.Where is { } filter && !filter.IsWithin(Options.MaxWhereValues, out var whereError))
+        {
+            return new ValueTask<PublishResult>(new PublishResult(0, ErrorCodes.LimitExceeded, whereError));
+        }
         // The seed's most common publish, attributes only ("where" alone, nothing stored) on a single node, completes
         // here without an async state machine or task: it is most of what UDP ingress does at high rates.
         if (request is { IdempotencyKey: null, Channels.Length: 0, Users.Length: 0, Where: { } where } && _broker is null)
@@ -139,6 +143,27 @@ public sealed partial class Node
         _channelPipes.Sweep(idle);
         _userPipes.Sweep(idle);
     }
+
+    /// <summary>
+    /// Forgets what the history store keeps for channels with nothing stored, unused for <paramref name="idle"/> and
+    /// without subscribers here (a single-node store only: a cluster's history lives in Redis, with its own expiry).
+    /// </summary>
+    internal int ForgetIdleChannels(TimeSpan idle) =>
+        _history is IForgetsIdleStreams store ? store.ForgetIdle(idle, channel => _channels.SubscriberCount(channel) > 0) : 0;
+
+    /// <summary>How many entries each per-name table of this node holds now: what clients can make grow, for tests and diagnostics.</summary>
+    internal TrackedState Tracked => new(
+        Channels: _channels.Count,
+        Users: _users.UserCount,
+        StreamPipes: PipeCount,
+        IdleChannelState: (_history as IForgetsIdleStreams)?.IdleStateCount ?? 0,
+        IdempotencyKeys: _idempotency.Count,
+        AttributePairs: _index.PairCount,
+        Connections: _connections.Count);
+
+    /// <summary>The sizes of the node's per-name tables (<see cref="Tracked"/>).</summary>
+    internal readonly record struct TrackedState(int Channels, int Users, int StreamPipes, int IdleChannelState, int IdempotencyKeys,
+        int AttributePairs, int Connections);
 
     private readonly record struct StoreOutcome<T>(T? Stored, int Delivered, StoreUnavailableException? Failure) where T : struct;
 

@@ -32,6 +32,16 @@ public sealed record NodeOptions
     /// <summary>Most attributes one connection may carry.</summary>
     public int MaxAttributes { get; init; } = 32;
 
+    /// <summary>Most values one key of a <c>where</c> filter may list; a publish with more is refused (error 108).</summary>
+    public int MaxWhereValues { get; init; } = 1000;
+
+    /// <summary>
+    /// How long a channel with nothing stored (an epoch reserved by a subscriber before the first publication, or a
+    /// memory stream whose publications all expired) keeps that state after its last use once nobody on this node is
+    /// subscribed: then it is forgotten, and a client returning with that epoch gets <c>recovered:false</c>.
+    /// </summary>
+    public TimeSpan IdleChannelTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Most channels one connection may be subscribed to.</summary>
     public int MaxChannelsPerConnection { get; init; } = 128;
 

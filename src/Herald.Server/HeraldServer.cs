@@ -51,6 +51,9 @@ public sealed class HeraldServer : IAsyncDisposable
     /// <summary>UDP ingress (not bound when disabled).</summary>
     public UdpIngress Udp { get; }
 
+    /// <summary>Addresses whose open WebSockets count against max_connections_per_ip now (diagnostics and tests).</summary>
+    internal int CountedAddresses => _app.Services.GetRequiredService<WebSocketEndpoint>().CountedAddresses;
+
     /// <summary>The WebSocket/HTTP endpoint actually bound.</summary>
     public IPEndPoint HttpEndPoint { get; private set; } = new(IPAddress.None, 0);
 

@@ -44,6 +44,19 @@ public sealed record HeraldServerOptions
     /// <summary>New WebSocket connections per second one IP address may open (0: no limit).</summary>
     public int MaxConnectionsPerIpPerSecond { get; init; }
 
+    /// <summary>
+    /// WebSocket connections one IP address may hold open at once (0: no limit). 1000 by default: far above what one
+    /// browser, office or school NAT opens, far below what exhausts the server's memory and file descriptors.
+    /// </summary>
+    public int MaxConnectionsPerIp { get; init; } = 1000;
+
+    /// <summary>
+    /// Addresses and CIDR ranges exempt from <see cref="MaxConnectionsPerIp"/>: a reverse proxy or NAT gateway carries
+    /// many clients on one address. Loopback by default, where a local reverse proxy connects from. (The opt-in
+    /// <see cref="MaxConnectionsPerIpPerSecond"/> applies to every address.)
+    /// </summary>
+    public IReadOnlyList<string> TrustedProxies { get; init; } = ["127.0.0.0/8", "::1"];
+
     /// <summary>File to append logs to, besides the console; null for none.</summary>
     public string? LogFile { get; init; }
 

@@ -8,13 +8,20 @@ namespace Herald.Sqlite;
 /// reads run on their own connections. A channel never published to has offset 0 and an epoch reserved in memory
 /// (no write): its first append creates the stream with that epoch, so a client that subscribed early recovers with
 /// it; the epoch is then kept across restarts until the stream is removed. A restart forgets unused reservations, which
-/// safely makes such a client's recovery answer recovered:false.
+/// safely makes such a client's recovery answer recovered:false; so does <see cref="ForgetIdle"/>, which the node calls
+/// so that names subscribed once and never published do not pile up.
 /// </summary>
-internal sealed class SqliteHistoryStore(SqliteWriter writer, SqliteReader reader, TimeProvider time) : IHistoryStore
+internal sealed class SqliteHistoryStore(SqliteWriter writer, SqliteReader reader, TimeProvider time) : IHistoryStore, IForgetsIdleStreams
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _reserved = new(StringComparer.Ordinal);
+    private readonly EpochReservations _reserved = new();
 
-    private string Reserve(string channel) => _reserved.GetOrAdd(channel, static _ => Epochs.New());
+    private string Reserve(string channel) => _reserved.Reserve(channel);
+
+    /// <inheritdoc />
+    public int IdleStateCount => _reserved.Count;
+
+    /// <inheritdoc />
+    public int ForgetIdle(TimeSpan idle, Func<string, bool> inUse) => _reserved.Forget(idle, inUse);
 
     /// <inheritdoc />
     public ValueTask<StreamPosition> AppendAsync(string channel, byte[] data, RetentionLimits limits, CancellationToken cancellation = default)
@@ -24,13 +31,13 @@ internal sealed class SqliteHistoryStore(SqliteWriter writer, SqliteReader reade
         // The task is the writer's own (no wrapper), so appends to one channel complete in offset order.
         return new(writer.WriteAsync(session =>
         {
-            var epoch = _reserved.TryGetValue(channel, out var reserved) ? reserved : Epochs.New();
+            var epoch = _reserved.TryUse(channel) ?? Epochs.New();
             var stream = session.FindOrCreate(StreamKind.Channel, channel, epoch);
             if (!ReferenceEquals(stream.Epoch, epoch))
             {
                 // The stream already existed: its reservation (if any) is stale. A stream created by this write keeps
                 // its reservation until a later write finds it, so a failed commit cannot lose the reserved epoch.
-                _reserved.TryRemove(channel, out _);
+                _reserved.Remove(channel);
             }
             return new StreamPosition(session.Append(stream, data, limits), stream.Epoch);
         }, cancellation));
@@ -64,7 +71,7 @@ internal sealed class SqliteHistoryStore(SqliteWriter writer, SqliteReader reade
         return new(writer.WriteAsync(session =>
         {
             session.Remove(StreamKind.Channel, channel);
-            _reserved.TryRemove(channel, out _); // the next epoch must be new
+            _reserved.Remove(channel); // the next epoch must be new
             return true;
         }, cancellation));
     }

@@ -88,9 +88,15 @@ public sealed class JwtTokenVerifier : ITokenVerifier
         string? kid;
         try
         {
+            // Before the library reads them: a time claim it cannot hold (year 10000, 2^53) throws from inside it,
+            // and one it skips (a string) would make a token that never expires.
+            if (CheckTimeClaims(token) is { } bad)
+            {
+                return TokenResult.Refused(TokenFailure.Invalid, bad);
+            }
             kid = new JsonWebToken(token).Kid;
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is ArgumentException or JsonException or FormatException)
         {
             return TokenResult.Refused(TokenFailure.Invalid, "malformed token: not a signed JWT (header.payload.signature)");
         }
@@ -109,7 +115,15 @@ public sealed class JwtTokenVerifier : ITokenVerifier
             }
             keys.AddRange(jwksKeys);
         }
-        var result = await ValidateAsync(token, keys).ConfigureAwait(false);
+        TokenValidationResult result;
+        try
+        {
+            result = await ValidateAsync(token, keys).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or SecurityTokenException)
+        {
+            return Refusal(ex); // a token the library chokes on is refused like any other invalid one
+        }
         if (!result.IsValid)
         {
             return Refusal(result.Exception);
@@ -169,6 +183,29 @@ public sealed class JwtTokenVerifier : ITokenVerifier
         _ => TokenResult.Refused(TokenFailure.Invalid, "invalid token: " + (exception?.Message ?? "unknown reason")),
     };
 
+    /// <summary>The error for a time claim that is not a NumericDate; null when all of them are (or are absent).</summary>
+    private static string? CheckTimeClaims(string token)
+    {
+        var parts = token.Split('.');
+        if (parts.Length != 3)
+        {
+            throw new FormatException("not header.payload.signature");
+        }
+        using var document = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(parts[1]));
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            return "bad claims: the payload must be a JSON object";
+        }
+        foreach (var claim in (string[])["exp", "nbf", "iat"])
+        {
+            if (!NumericDate.TryRead(document.RootElement, claim, out _, out var error))
+            {
+                return error;
+            }
+        }
+        return null;
+    }
+
     private TokenResult ReadClaims(JsonWebToken jwt)
     {
         var payload = Base64UrlEncoder.DecodeBytes(jwt.EncodedPayload);
@@ -212,13 +249,18 @@ public sealed class JwtTokenVerifier : ITokenVerifier
         {
             info = System.Text.Encoding.UTF8.GetBytes(infoElement.GetRawText());
         }
-        if (root.TryGetProperty("channel", out var channelElement) && channelElement.ValueKind == JsonValueKind.String)
+        if (root.TryGetProperty("channel", out var channelElement) && channelElement.ValueKind != JsonValueKind.Null)
         {
+            if (channelElement.ValueKind != JsonValueKind.String)
+            {
+                return TokenResult.Refused(TokenFailure.Invalid, "bad claims: channel must be a string");
+            }
             channel = channelElement.GetString();
         }
-        DateTimeOffset? expires = root.TryGetProperty("exp", out var exp) && exp.ValueKind == JsonValueKind.Number
-            ? DateTimeOffset.FromUnixTimeSeconds((long)exp.GetDouble())
-            : null;
+        if (!NumericDate.TryRead(root, "exp", out var expires, out var expError))
+        {
+            return TokenResult.Refused(TokenFailure.Invalid, expError); // checked before validation too; never accepted without expiry
+        }
         return TokenResult.Valid(new TokenClaims(user, expires, attributes, channels, info, channel));
     }
 }

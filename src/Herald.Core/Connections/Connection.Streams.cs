@@ -43,6 +43,30 @@ public sealed partial class Connection
         }
     }
 
+    /// <summary>Drops the mark of <paramref name="stream"/> (unsubscribed: no live publication of it comes any more).</summary>
+    internal void ForgetReplayed(string stream)
+    {
+        lock (_sync)
+        {
+            if (_replayed is not null && _replayed.Remove(stream) && _replayed.Count == 0)
+            {
+                _replayed = null;
+            }
+        }
+    }
+
+    /// <summary>Streams marked now (for tests).</summary>
+    internal int ReplayedCount
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _replayed?.Count ?? 0;
+            }
+        }
+    }
+
     /// <summary>
     /// Whether the live publication at <paramref name="offset"/> of <paramref name="epoch"/> of a stream is new to this
     /// connection. The first new one clears the mark: from then on the broker's order alone keeps it exact.

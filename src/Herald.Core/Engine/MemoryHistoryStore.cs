@@ -4,59 +4,134 @@ namespace Herald.Core.Engine;
 
 /// <summary>
 /// History in process memory (<c>--memory</c>): lost when the process ends, which is why every stream gets a fresh
-/// epoch per process. Appends complete synchronously.
+/// epoch per process. Appends complete synchronously. A channel never published to has only a reserved epoch
+/// (<see cref="EpochReservations"/>); <see cref="ForgetIdle"/> drops idle reservations and streams whose publications
+/// all expired, so memory follows what is stored, not every name ever asked about.
 /// </summary>
-public sealed class MemoryHistoryStore(TimeProvider? time = null) : IHistoryStore
+public sealed class MemoryHistoryStore(TimeProvider? time = null) : IHistoryStore, IForgetsIdleStreams
 {
     private readonly ConcurrentDictionary<string, Stream> _streams = new(StringComparer.Ordinal);
+    private readonly EpochReservations _reserved = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <inheritdoc />
+    public int IdleStateCount => _reserved.Count + _streams.Count;
 
     /// <inheritdoc />
     public ValueTask<StreamPosition> AppendAsync(string channel, byte[] data, RetentionLimits limits, CancellationToken cancellation = default)
     {
-        var stream = _streams.GetOrAdd(channel, static _ => new Stream());
         var now = _time.GetUtcNow();
-        lock (stream)
+        while (true)
         {
-            stream.Limits = limits;
-            var offset = ++stream.Top;
-            stream.Entries.Enqueue(new StoredPublication(offset, data, now));
-            Trim(stream, limits, now);
-            return ValueTask.FromResult(new StreamPosition(offset, stream.Epoch));
+            // The first publication takes the reserved epoch; the reservation stays until it goes idle, so a reader
+            // that missed the new stream by a hair still gets the same epoch.
+            var stream = _streams.GetOrAdd(channel, c => new Stream(_reserved.TryUse(c) ?? Epochs.New()));
+            lock (stream)
+            {
+                if (stream.Forgotten)
+                {
+                    continue; // forgotten while this append looked it up: the next lookup makes a new one
+                }
+                stream.Limits = limits;
+                stream.LastUsed = Environment.TickCount64;
+                var offset = ++stream.Top;
+                stream.Entries.Enqueue(new StoredPublication(offset, data, now));
+                Trim(stream, limits, now);
+                return ValueTask.FromResult(new StreamPosition(offset, stream.Epoch));
+            }
         }
     }
 
     /// <inheritdoc />
     public ValueTask<HistoryPage> ReadAsync(string channel, ulong sinceOffset, int limit, bool newestFirst, CancellationToken cancellation = default)
     {
-        var stream = _streams.GetOrAdd(channel, static _ => new Stream());
-        lock (stream)
+        while (true)
         {
-            Trim(stream, stream.Limits, _time.GetUtcNow());
-            var all = stream.Entries;
-            IEnumerable<StoredPublication> selected = newestFirst
-                ? all.Reverse().Where(p => p.Offset > sinceOffset).Take(limit)
-                : all.Where(p => p.Offset > sinceOffset).Take(limit);
-            var oldest = all.Count == 0 ? 0 : all.Peek().Offset;
-            return ValueTask.FromResult(new HistoryPage(new StreamPosition(stream.Top, stream.Epoch), [.. selected], oldest));
+            if (!_streams.TryGetValue(channel, out var stream))
+            {
+                return ValueTask.FromResult(new HistoryPage(new StreamPosition(0, _reserved.Reserve(channel)), [], 0));
+            }
+            lock (stream)
+            {
+                if (stream.Forgotten)
+                {
+                    continue; // forgotten meanwhile: answer what the next publication will get
+                }
+                stream.LastUsed = Environment.TickCount64;
+                Trim(stream, stream.Limits, _time.GetUtcNow());
+                var all = stream.Entries;
+                IEnumerable<StoredPublication> selected = newestFirst
+                    ? all.Reverse().Where(p => p.Offset > sinceOffset).Take(limit)
+                    : all.Where(p => p.Offset > sinceOffset).Take(limit);
+                var oldest = all.Count == 0 ? 0 : all.Peek().Offset;
+                return ValueTask.FromResult(new HistoryPage(new StreamPosition(stream.Top, stream.Epoch), [.. selected], oldest));
+            }
         }
     }
 
     /// <inheritdoc />
     public ValueTask<StreamPosition> GetPositionAsync(string channel, CancellationToken cancellation = default)
     {
-        var stream = _streams.GetOrAdd(channel, static _ => new Stream());
-        lock (stream)
+        while (true)
         {
-            return ValueTask.FromResult(new StreamPosition(stream.Top, stream.Epoch));
+            if (!_streams.TryGetValue(channel, out var stream))
+            {
+                return ValueTask.FromResult(new StreamPosition(0, _reserved.Reserve(channel)));
+            }
+            lock (stream)
+            {
+                if (stream.Forgotten)
+                {
+                    continue;
+                }
+                stream.LastUsed = Environment.TickCount64;
+                return ValueTask.FromResult(new StreamPosition(stream.Top, stream.Epoch));
+            }
         }
     }
 
     /// <inheritdoc />
     public ValueTask RemoveAsync(string channel, CancellationToken cancellation = default)
     {
-        _streams.TryRemove(channel, out _);
+        if (_streams.TryRemove(channel, out var stream))
+        {
+            lock (stream)
+            {
+                stream.Forgotten = true;
+            }
+        }
+        _reserved.Remove(channel); // the next epoch must be new
         return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// A stream goes only when its publications have all expired: there is nothing left to recover, so its next
+    /// publication may start a new epoch (a client that comes back with the old one gets <c>recovered:false</c>).
+    /// </remarks>
+    public int ForgetIdle(TimeSpan idle, Func<string, bool> inUse)
+    {
+        var forgotten = _reserved.Forget(idle, inUse);
+        var now = _time.GetUtcNow();
+        foreach (var (channel, stream) in _streams)
+        {
+            if (Environment.TickCount64 - Volatile.Read(ref stream.LastUsed) < idle.TotalMilliseconds || inUse(channel))
+            {
+                continue;
+            }
+            lock (stream)
+            {
+                Trim(stream, stream.Limits, now);
+                if (stream.Entries.Count == 0 && Environment.TickCount64 - stream.LastUsed >= idle.TotalMilliseconds && !stream.Forgotten)
+                {
+                    stream.Forgotten = true;
+                    _streams.TryRemove(new KeyValuePair<string, Stream>(channel, stream));
+                    _reserved.Remove(channel); // its epoch must never come back with offsets starting again at 1
+                    forgotten++;
+                }
+            }
+        }
+        return forgotten;
     }
 
     /// <summary>Drops entries past the limits (also called before reads so expired entries are never served).</summary>
@@ -68,11 +143,13 @@ public sealed class MemoryHistoryStore(TimeProvider? time = null) : IHistoryStor
         }
     }
 
-    private sealed class Stream
+    private sealed class Stream(string epoch)
     {
         public readonly Queue<StoredPublication> Entries = new();
-        public readonly string Epoch = Epochs.New();
+        public readonly string Epoch = epoch;
         public ulong Top;
         public RetentionLimits Limits = new(int.MaxValue, TimeSpan.MaxValue);
+        public long LastUsed = Environment.TickCount64;
+        public bool Forgotten;
     }
 }

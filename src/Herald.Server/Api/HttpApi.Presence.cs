@@ -81,7 +81,7 @@ internal sealed partial class HttpApi
             }
             case "count":
             {
-                var where = Where(root);
+                var where = Where(root, node.Options.MaxWhereValues);
                 var (connections, users) = node.Count(where);
                 var list = root.TryGetProperty("list", out var l) && l.ValueKind == JsonValueKind.True;
                 var limit = OptionalInt(root, "limit") ?? 100;
@@ -230,7 +230,7 @@ internal sealed partial class HttpApi
     private static string? OptionalString(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString()!.Length > 0 ? value.GetString() : null;
 
-    private static WhereFilter Where(JsonElement root)
+    private static WhereFilter Where(JsonElement root, int maxValues)
     {
         if (!root.TryGetProperty("where", out var where))
         {
@@ -238,6 +238,10 @@ internal sealed partial class HttpApi
         }
         var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(where.GetRawText()));
         reader.Read();
-        return AttributeJson.TryReadWhere(ref reader, out var filter, out var error) ? filter : throw new NodeRequestException(ErrorCodes.BadRequest, error);
+        if (!AttributeJson.TryReadWhere(ref reader, out var filter, out var error))
+        {
+            throw new NodeRequestException(ErrorCodes.BadRequest, error);
+        }
+        return filter.IsWithin(maxValues, out error) ? filter : throw new NodeRequestException(ErrorCodes.LimitExceeded, error);
     }
 }

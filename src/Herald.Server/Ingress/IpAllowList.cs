@@ -12,7 +12,8 @@ internal sealed class IpAllowList
     private readonly List<(byte[] Network, int PrefixBits)> _v4 = [];
     private readonly List<(byte[] Network, int PrefixBits)> _v6 = [];
 
-    public IpAllowList(IEnumerable<string> entries)
+    /// <summary>Reads the entries of setting <paramref name="setting"/> (named in errors).</summary>
+    public IpAllowList(IEnumerable<string> entries, string setting = "udp_allow")
     {
         foreach (var entry in entries)
         {
@@ -21,17 +22,20 @@ internal sealed class IpAllowList
             var addressText = slash < 0 ? text : text[..slash];
             if (!IPAddress.TryParse(addressText, out var address))
             {
-                throw new HeraldStartupException($"'{entry}' in udp_allow is not an IP address or CIDR range (e.g. 127.0.0.0/8, ::1, 10.0.0.0/8).");
+                throw new HeraldStartupException($"'{entry}' in {setting} is not an IP address or CIDR range (e.g. 127.0.0.0/8, ::1, 10.0.0.0/8).");
             }
             var bits = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
             var prefix = bits;
             if (slash >= 0 && (!int.TryParse(text[(slash + 1)..], out prefix) || prefix < 0 || prefix > bits))
             {
-                throw new HeraldStartupException($"'{entry}' in udp_allow has a bad prefix length (0 to {bits}).");
+                throw new HeraldStartupException($"'{entry}' in {setting} has a bad prefix length (0 to {bits}).");
             }
             (bits == 32 ? _v4 : _v6).Add((address.GetAddressBytes(), prefix));
         }
     }
+
+    /// <summary>Whether <paramref name="address"/> is listed (allocates: for a new connection, not per datagram).</summary>
+    public bool Contains(IPAddress address) => Contains(new IPEndPoint(address, 0).Serialize());
 
     /// <summary>Whether the source <paramref name="address"/> (as received) is allowed.</summary>
     public bool Contains(SocketAddress address)

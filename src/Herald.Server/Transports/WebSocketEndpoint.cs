@@ -20,6 +20,10 @@ internal sealed class WebSocketEndpoint(Node node, HeraldServerOptions options, 
     private const int InitialBufferSize = 4096;
     private readonly OriginCheck _origins = new(options.AllowedOrigins);
     private readonly ConnectionRateLimiter _rate = new(options.MaxConnectionsPerIpPerSecond);
+    private readonly ConnectionsPerAddress _open = new(options.MaxConnectionsPerIp, options.TrustedProxies);
+
+    /// <summary>Addresses with connections counted against max_connections_per_ip now.</summary>
+    internal int CountedAddresses => _open.AddressCount;
 
     /// <summary>The reason a new WebSocket is refused before the handshake: HTTP status, Herald error code, message.</summary>
     internal readonly record struct Refusal(int Status, int Code, string Message);
@@ -38,22 +42,31 @@ internal sealed class WebSocketEndpoint(Node node, HeraldServerOptions options, 
             await Api.ApiError.WriteAsync(context, refusal.Status, refusal.Code, refusal.Message).ConfigureAwait(false);
             return;
         }
-        var native = context.WebSockets.WebSocketRequestedProtocols.Contains(ProtocolNames.SubprotocolV1, StringComparer.Ordinal);
-        var accept = new WebSocketAcceptContext
+        try
         {
-            SubProtocol = native ? ProtocolNames.SubprotocolV1 : null,
-            KeepAliveInterval = KeepAliveInterval(native),
-            KeepAliveTimeout = KeepAliveTimeout(native),
-        };
-        var (socket, output) = await WebSocketHandshake.AcceptAsync(context, accept).ConfigureAwait(false);
-        // Plain clients pass their token in the URL (browsers cannot set headers on a WebSocket); native clients in connect.
-        var token = native ? null : (string?)context.Request.Query["token"];
-        await RunAsync(socket, output, native, remote, token, context.RequestAborted, context.RequestAborted).ConfigureAwait(false);
+            var native = context.WebSockets.WebSocketRequestedProtocols.Contains(ProtocolNames.SubprotocolV1, StringComparer.Ordinal);
+            var accept = new WebSocketAcceptContext
+            {
+                SubProtocol = native ? ProtocolNames.SubprotocolV1 : null,
+                KeepAliveInterval = KeepAliveInterval(native),
+                KeepAliveTimeout = KeepAliveTimeout(native),
+            };
+            var (socket, output) = await WebSocketHandshake.AcceptAsync(context, accept).ConfigureAwait(false);
+            // Plain clients pass their token in the URL (browsers cannot set headers on a WebSocket); native clients in connect.
+            var token = native ? null : (string?)context.Request.Query["token"];
+            await RunAsync(socket, output, native, remote, token, context.RequestAborted, context.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            Release(context.Connection.RemoteIpAddress);
+        }
     }
 
     /// <summary>
     /// The checks before a handshake, shared by the HTTP path and the lean one (<see cref="Lean.LeanConnectionListener"/>):
-    /// the origin allowlist and the per-address rate of new connections. Null when the WebSocket may open.
+    /// the origin allowlist, the per-address rate of new connections and the per-address cap on open ones. Null when the
+    /// WebSocket may open: the caller then holds a place for <paramref name="address"/> and must <see cref="Release"/> it
+    /// when the WebSocket ends (or fails to open).
     /// </summary>
     internal Refusal? Admit(string? origin, System.Net.IPAddress? address, string remote)
     {
@@ -69,8 +82,18 @@ internal sealed class WebSocketEndpoint(Node node, HeraldServerOptions options, 
             return new Refusal(StatusCodes.Status429TooManyRequests, ErrorCodes.LimitExceeded,
                 $"more than {options.MaxConnectionsPerIpPerSecond} new connections per second from this address (setting max_connections_per_ip_per_second); retry with backoff");
         }
+        if (!_open.TryAcquire(address))
+        {
+            ServerLog.WebSocketRefused(logger, remote, "too many open connections from this address");
+            return new Refusal(StatusCodes.Status429TooManyRequests, ErrorCodes.LimitExceeded,
+                $"{_open.Limit} connections are open from this address already, the most allowed (setting max_connections_per_ip; " +
+                "list a reverse proxy or NAT gateway in trusted_proxies); close one or retry later");
+        }
         return null;
     }
+
+    /// <summary>Gives back the place <see cref="Admit"/> took for a WebSocket from <paramref name="address"/>.</summary>
+    internal void Release(System.Net.IPAddress? address) => _open.Release(address);
 
     // Native clients get protocol-level pings (they must answer); plain clients, who cannot see those, get
     // WebSocket ping frames, which every browser and mini-program runtime answers by itself.

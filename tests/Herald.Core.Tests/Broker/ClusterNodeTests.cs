@@ -60,6 +60,22 @@ public sealed class ClusterNodeTests : IDisposable
     }
 
     [Fact]
+    public async Task Unsubscribing_drops_the_replay_mark_so_a_connection_churning_through_names_keeps_none()
+    {
+        var (b, _) = NewNode();
+        var (native, transport) = b.Native();
+        for (var i = 0; i < 50; i++)
+        {
+            b.Send(native, $$"""{"id":{{2 * i + 2}},"method":"subscribe","params":{"channel":"churn-{{i}}","since":{"offset":0,"epoch":""}""" + "}}");
+            Assert.Equal(1, native.ReplayedCount);
+            b.Send(native, $$"""{"id":{{2 * i + 3}},"method":"unsubscribe","params":{"channel":"churn-{{i}}"}""" + "}");
+        }
+
+        await Until(() => transport.Texts.Count(t => t.Contains("\"result\"", StringComparison.Ordinal)) == 101, "every command was answered");
+        Assert.Equal(0, native.ReplayedCount);
+    }
+
+    [Fact]
     public async Task A_node_told_its_link_was_restored_sends_its_stream_receivers_to_recover()
     {
         var (a, _) = NewNode();

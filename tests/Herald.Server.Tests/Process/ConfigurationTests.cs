@@ -183,6 +183,8 @@ public sealed class ConfigurationTests
             ["duration too long for TimeSpan"] = new(["--set", "shutdown_timeout=99999999999999999999h"], null, null, ["setting 'shutdown_timeout'"]),
             ["host not an address"] = new(["--host", "example.com"], null, null, ["'example.com'", "setting 'host'"]),
             ["unknown flag"] = new(["--prot", "7000"], null, null, ["--prot"]),
+            ["environment trusted_proxies not a range"] = new([], new() { ["HERALD_TRUSTED_PROXIES"] = "10.0.0.0/99" }, null, ["'10.0.0.0/99'", "setting 'trusted_proxies'", "HERALD_TRUSTED_PROXIES"]),
+            ["max_where_values zero"] = new(["--set", "max_where_values=0"], null, null, ["setting 'max_where_values'", "a whole number from 1 to 1000000"]),
         };
 
         /// <summary>Whether this case sets <paramref name="key"/> itself (so serve's safe value must not hide it).</summary>

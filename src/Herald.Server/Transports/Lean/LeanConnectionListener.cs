@@ -219,16 +219,25 @@ internal sealed class LeanConnectionListener : IConnectionListener
                 return;
             }
             var native = request.Requests(ProtocolNames.SubprotocolV1);
-            // Plain clients pass their token in the URL (browsers cannot set headers on a WebSocket); native clients in connect.
             string? token = null;
-            if (!native && QueryHelpers.ParseNullableQuery(request.Query) is { } query && query.TryGetValue("token", out var values))
+            try
             {
-                token = values;
+                // Plain clients pass their token in the URL (browsers cannot set headers on a WebSocket); native clients in connect.
+                if (!native && QueryHelpers.ParseNullableQuery(request.Query) is { } query && query.TryGetValue("token", out var values))
+                {
+                    token = values;
+                }
+                await SendAsync(socket, SwitchingProtocols(request.Key, native ? ProtocolNames.SubprotocolV1 : null)).ConfigureAwait(false);
             }
-            await SendAsync(socket, SwitchingProtocols(request.Key, native ? ProtocolNames.SubprotocolV1 : null)).ConfigureAwait(false);
+            catch
+            {
+                _endpoint.Release(address?.Address); // admitted, but gone before the handshake completed
+                throw;
+            }
             ServerLog.LeanUpgrade(_logger, remote);
             // Not awaited: the WebSocket's whole life is one pending frame (RunAsync never throws), not one per caller.
-            _ = new SocketWebSocket(socket).RunAsync(_endpoint.Node, native, remote, token, _endpoint.Logger);
+            // It gives back the place Admit took for the address when it ends.
+            _ = new SocketWebSocket(socket).RunAsync(_endpoint.Node, native, remote, token, _endpoint.Logger, _endpoint, address?.Address);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {

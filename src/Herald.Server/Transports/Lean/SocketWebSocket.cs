@@ -148,9 +148,10 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
     /// plain client's URL token, hands every message to the node, and tells the node the close code and reason (null
     /// code when the connection was lost without a close frame). Never throws. Everything a connection needs while it
     /// waits is in this one method's frame: each pending frame of nested async methods would cost memory per idle
-    /// connection.
+    /// connection. When <paramref name="admittedBy"/> is given, its place for <paramref name="address"/> is given back at the end.
     /// </summary>
-    public async Task RunAsync(Node node, bool native, string remote, string? token, ILogger logger)
+    public async Task RunAsync(Node node, bool native, string remote, string? token, ILogger logger,
+        WebSocketEndpoint? admittedBy = null, System.Net.IPAddress? address = null)
     {
         Connection? connection = null;
         (int? Code, string? Reason) closed = (null, "connection lost");
@@ -415,6 +416,7 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
             {
                 node.OnClosed(connection, closed.Code, closed.Reason);
             }
+            admittedBy?.Release(address);
         }
     }
 
