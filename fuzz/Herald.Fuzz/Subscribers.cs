@@ -1,0 +1,36 @@
+using System.Text;
+using Herald.Core.Connections;
+
+namespace Herald.Fuzz;
+
+/// <summary>
+/// Connections that publishes in the seeds reach: a native client of user <c>42</c> subscribed to <c>news</c>, and a
+/// plain client with the attributes <c>{"school_id":"2"}</c>. After each input, whatever they received must be what a
+/// conforming client accepts.
+/// </summary>
+internal sealed class Subscribers
+{
+    private readonly (Connection Connection, ClientFrames Frames) _native;
+    private readonly (Connection Connection, ClientFrames Frames) _plain;
+
+    public Subscribers(FuzzNode node)
+    {
+        _native = node.OpenNative(token: FuzzNode.SignToken("{\"sub\":\"42\"}"u8));
+        node.Send(_native.Connection, Encoding.UTF8.GetBytes("{\"id\":2,\"method\":\"subscribe\",\"params\":{\"channel\":\"news\"}}"));
+        _plain = node.OpenPlain();
+        node.Send(_plain.Connection, Encoding.UTF8.GetBytes("{\"school_id\":\"2\"}"));
+        node.Log.ThrowIfAny();
+        CheckAndClear();
+        if (_native.Connection.State != ConnectionState.Ready || _plain.Connection.State != ConnectionState.Ready)
+        {
+            throw new InvalidOperationException("the harness's subscribers did not connect");
+        }
+    }
+
+    /// <summary>Throws a <see cref="FuzzFinding"/> when a subscriber received a frame a conforming client rejects.</summary>
+    public void CheckAndClear()
+    {
+        _native.Frames.CheckAndClear("a native subscriber");
+        _plain.Frames.CheckAndClear("a plain subscriber");
+    }
+}
