@@ -8,12 +8,6 @@ namespace Herald.Fuzz;
 /// </summary>
 internal abstract class FuzzTarget : IDisposable
 {
-    /// <summary>The name fuzz/run.sh and the corpus folder (fuzz/corpus/&lt;name&gt;) use.</summary>
-    public abstract string Name { get; }
-
-    /// <summary>One line: what the input is and where it goes.</summary>
-    public abstract string Description { get; }
-
     /// <summary>Feeds one input; throws on a finding.</summary>
     public abstract void Run(byte[] input);
 

@@ -4,14 +4,16 @@ using Herald.Core.Connections;
 namespace Herald.Fuzz;
 
 /// <summary>
-/// Connections that publishes in the seeds reach: a native client of user <c>42</c> subscribed to <c>news</c>, and a
-/// plain client with the attributes <c>{"school_id":"2"}</c>. After each input, whatever they received must be what a
+/// Connections that publishes in the seeds reach: a native client of user <c>42</c> subscribed to <c>news</c>, a plain
+/// client with the attributes <c>{"school_id":"2"}</c>, and a plain client subscribed to <c>news</c> by its token (plain
+/// clients get a string publication's text itself, so they take another path). After each input, whatever they received must be what a
 /// conforming client accepts.
 /// </summary>
 internal sealed class Subscribers
 {
     private readonly (Connection Connection, ClientFrames Frames) _native;
     private readonly (Connection Connection, ClientFrames Frames) _plain;
+    private readonly (Connection Connection, ClientFrames Frames) _plainNews;
 
     public Subscribers(FuzzNode node)
     {
@@ -19,9 +21,10 @@ internal sealed class Subscribers
         node.Send(_native.Connection, Encoding.UTF8.GetBytes("{\"id\":2,\"method\":\"subscribe\",\"params\":{\"channel\":\"news\"}}"));
         _plain = node.OpenPlain();
         node.Send(_plain.Connection, Encoding.UTF8.GetBytes("{\"school_id\":\"2\"}"));
+        _plainNews = node.OpenPlain(FuzzNode.SignToken("{\"sub\":\"43\",\"channels\":[\"news\"]}"u8));
         node.Log.ThrowIfAny();
         CheckAndClear();
-        if (_native.Connection.State != ConnectionState.Ready || _plain.Connection.State != ConnectionState.Ready)
+        if (_native.Connection.State != ConnectionState.Ready || _plain.Connection.State != ConnectionState.Ready || _plainNews.Connection.State != ConnectionState.Ready)
         {
             throw new InvalidOperationException("the harness's subscribers did not connect");
         }
@@ -32,5 +35,6 @@ internal sealed class Subscribers
     {
         _native.Frames.CheckAndClear("a native subscriber");
         _plain.Frames.CheckAndClear("a plain subscriber");
+        _plainNews.Frames.CheckAndClear("a plain subscriber of news");
     }
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of every fuzz target (fuzz/corpus/<target>/). Each seed is small and stands for one
-meaningful case: a valid input of each kind, and the edge cases each parser must refuse. Inputs that AFL++ found
-(crashes, hangs) are kept beside the seeds as found-*; this script never deletes them. Run it after changing a seed."""
+meaningful case: a valid input of each kind, and the edge cases each parser must refuse. The inputs fuzzing found
+(found-*, at the end) are the crashes AFL++ or the mutation smoke reported, cut down by hand to what triggers them;
+an unminimised crash file may also be dropped in as found-<what> directly. This script never deletes a file. Run it
+after changing a seed."""
 import hashlib, hmac, os, struct, base64
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -184,3 +186,25 @@ t("not-a-jwt", "not a token")
 t("two-parts", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9")
 t("alg-none", base64.urlsafe_b64encode(b'{"alg":"none"}').decode().rstrip("=") + "." + base64.urlsafe_b64encode(b'{"sub":"42"}').decode().rstrip("=") + ".")
 t("bad-signature", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl")
+
+# found-*: what fuzzing found (docs/security.md, "Fuzzing", lists each with its symptom).
+# Strings the JSON reader cannot turn into .NET strings: invalid UTF-8 bytes, and \u escapes of a lone surrogate.
+n("found-lone-surrogate-method", '{"id":7,"method":"\\ud800"}')
+n("found-invalid-utf8-method", b'{"id":7,"method":"subs\xc4ribe"}')
+n("found-lone-surrogate-channel", '{"id":7,"method":"subscribe","params":{"channel":"bd mam\\udc00e"}}')
+n("found-lone-surrogate-param-name", '{"id":7,"method":"connect","params":{"si\\udc00nce":{"o":{"offset":2,"epoch":"e"}}}}')
+n("found-lone-surrogate-field-name", '{"i\\ud800d":7,"method":"ping"}')
+p("found-lone-surrogate-value", '{"k":"\\ud800"}')
+p("found-invalid-utf8-key", b'{"k":"1","\xfa":"2"}')
+b("found-lone-surrogate-channel", '{"channel":"\\ud800","data":1}')
+b("found-invalid-utf8-channel", b'{"channel":"new\x90","data":[]}')
+b("found-invalid-utf8-data", b'{"user":"42","data":"hi\xff"}')
+b("found-lone-surrogate-data", '{"channel":"news","data":"\\ud800"}')
+b("found-invalid-utf8-where", b'{"where":{"school_id":"\xff"},"data":1}')
+write("udp", "found-invalid-utf8-data", b'{"channel":"news","data":{"text":"\x80i"}}')
+write("udp", "found-lone-surrogate-channel", '{"channel":"\\ud800","data":1}')
+write("udp-signed", "found-invalid-utf8-channel", b'{"channel":"new\xf3","data":1}')
+t("found-exp-year-10000", '{"sub":"42","exp":253402300800}')
+t("found-exp-2-pow-53", '{"sub":"42","exp":9007199254740993}')
+t("found-exp-string", '{"sub":"42","exp":"4102444800"}')
+t("found-payload-trailing-data", '{}{}{}{}{}')

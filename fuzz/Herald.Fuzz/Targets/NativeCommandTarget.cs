@@ -16,9 +16,6 @@ internal sealed class NativeCommandTarget : FuzzTarget
 
     public NativeCommandTarget() => _node = new FuzzNode(_log);
 
-    public override string Name => "native";
-
-    public override string Description => "herald.v1 command frame -> ClientCommandParser + the node's command handling";
 
     public override void Run(byte[] input)
     {

@@ -17,9 +17,6 @@ internal sealed class PlainAttributesTarget : FuzzTarget
 
     public PlainAttributesTarget() => _node = new FuzzNode(_log);
 
-    public override string Name => "plain";
-
-    public override string Description => "plain client's attribute object -> AttributeJson.TryParseAttributes + the node's plain handling";
 
     public override void Run(byte[] input)
     {

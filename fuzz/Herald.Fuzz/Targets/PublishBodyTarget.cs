@@ -23,9 +23,6 @@ internal sealed class PublishBodyTarget : FuzzTarget
         _subscribers = new Subscribers(_node);
     }
 
-    public override string Name => "publish";
-
-    public override string Description => "publish body -> PublishRequestParser + Node.PublishAsync with subscribers";
 
     public override void Run(byte[] input)
     {

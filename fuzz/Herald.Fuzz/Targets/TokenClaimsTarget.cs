@@ -20,9 +20,6 @@ internal sealed class TokenClaimsTarget : FuzzTarget
 
     public TokenClaimsTarget() => _node = new FuzzNode(_log);
 
-    public override string Name => "token";
-
-    public override string Description => "JWT payload (signed by the harness) or token text -> JwtTokenVerifier + plain and native authentication";
 
     public override void Run(byte[] input)
     {

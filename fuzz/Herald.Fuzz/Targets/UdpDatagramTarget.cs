@@ -30,11 +30,6 @@ internal sealed class UdpDatagramTarget : FuzzTarget
         _ingress = new UdpIngress(_node.Node, new HeraldServerOptions { UdpSecret = signed ? UdpSecret : null }, _log.For<UdpIngress>());
     }
 
-    public override string Name => _signed ? "udp-signed" : "udp";
-
-    public override string Description => _signed
-        ? "datagram to the ingress with udp_secret (signed by the harness unless it starts with sha256=) -> UdpIngress"
-        : "datagram to the ingress without udp_secret -> UdpIngress";
 
     public override void Run(byte[] input)
     {

@@ -10,9 +10,6 @@ namespace Herald.Fuzz.Targets;
 /// </summary>
 internal sealed class UpgradeHeadTarget : FuzzTarget
 {
-    public override string Name => "upgrade";
-
-    public override string Description => "HTTP request head on the WebSocket port -> UpgradeRequest.Inspect";
 
     public override void Run(byte[] input)
     {

@@ -31,9 +31,6 @@ internal sealed class WebSocketFramesTarget : FuzzTarget
         _listener.Listen(16);
     }
 
-    public override string Name => "websocket";
-
-    public override string Description => "client bytes after the upgrade -> SocketWebSocket's frame reader, plain and native";
 
     public override void Run(byte[] input)
     {
