@@ -208,3 +208,6 @@ t("found-exp-year-10000", '{"sub":"42","exp":253402300800}')
 t("found-exp-2-pow-53", '{"sub":"42","exp":9007199254740993}')
 t("found-exp-string", '{"sub":"42","exp":"4102444800"}')
 t("found-payload-trailing-data", '{}{}{}{}{}')
+# Anyone can send this one: a five-part (JWE-shaped) token whose parts are not base64url threw FormatException out of
+# the verifier (fixed: refused as malformed).
+t("found-five-parts-not-base64url", "eyJhbGciOiJIUzI1NiJ9.a.b.c.d")

@@ -98,6 +98,34 @@ public sealed class FoundInputTests
     }
 
     [Theory]
+    [InlineData("eyJhbGciOiJIUzI1NiJ9.a.b.c.d")]
+    [InlineData("eyJhbGciOiJIUzI1NiJ9.a=.b.c.d")]
+    public async Task A_token_with_a_part_that_is_not_base64url_is_refused_as_malformed(string token)
+    {
+        var verifier = new JwtTokenVerifier(new TokenOptions { Secret = FuzzNode.Secret }, 32);
+        var result = await verifier.VerifyAsync(token);
+        Assert.False(result.IsValid);
+        Assert.Equal(TokenFailure.Invalid, result.Failure);
+        Assert.StartsWith("malformed token", result.Error);
+    }
+
+    [Fact]
+    public void A_client_with_a_malformed_five_part_token_is_refused_as_unauthorized_and_logs_no_fault()
+    {
+        var log = new FaultLog();
+        using var node = new FuzzNode(log);
+        var (_, nativeFrames) = node.OpenNative(token: "eyJhbGciOiJIUzI1NiJ9.a.b.c.d");
+        var (_, plainFrames) = node.OpenPlain("eyJhbGciOiJIUzI1NiJ9.a.b.c.d");
+        log.ThrowIfAny();
+        nativeFrames.CheckAndClear("the native client");
+        using var reply = JsonDocument.Parse(nativeFrames.Texts[0]);
+        Assert.Equal(1UL, reply.RootElement.GetProperty("id").GetUInt64());
+        Assert.Equal(ErrorCodes.Unauthorized, reply.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal(DisconnectCodes.Unauthorized, nativeFrames.CloseCode);
+        Assert.Equal(DisconnectCodes.Unauthorized, plainFrames.CloseCode);
+    }
+
+    [Theory]
     [InlineData("{\"channel\":\"\\ud800\",\"data\":1}")]
     [InlineData("{\"channel\":\"new\xf3\",\"data\":1}")]
     public void A_datagram_the_parser_cannot_read_is_dropped_and_counted(string latin1Datagram)

@@ -90,8 +90,9 @@ public sealed class JwtTokenVerifier : ITokenVerifier
         {
             kid = new JsonWebToken(token).Kid;
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
+            // FormatException: a part that is not base64url, e.g. in a five-part (JWE-shaped) token.
             return TokenResult.Refused(TokenFailure.Invalid, "malformed token: not a signed JWT (header.payload.signature)");
         }
         var keys = new List<SecurityKey>(_staticKeys);
