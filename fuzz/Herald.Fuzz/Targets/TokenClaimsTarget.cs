@@ -41,7 +41,7 @@ internal sealed class TokenClaimsTarget : FuzzTarget
         _node.Close(plain);
         _log.ThrowIfAny();
         plainFrames.CheckAndClear("a plain client with ?token=");
-        if (result.IsValid != (plainState == ConnectionState.Ready) && result.IsValid)
+        if (result.IsValid && plainState != ConnectionState.Ready)
         {
             throw new FuzzFinding($"a valid token left the plain connection {plainState}");
         }
