@@ -10,8 +10,6 @@ namespace Herald.Fuzz.Targets;
 internal sealed class PlainAttributesTarget : FuzzTarget
 {
     private const int MaxAttributes = 32;
-    private static readonly int[] RefusalCodes = [ErrorCodes.BadRequest, ErrorCodes.InvalidAttributes, ErrorCodes.LimitExceeded];
-
     private readonly FaultLog _log = new();
     private readonly FuzzNode _node;
 
@@ -28,7 +26,7 @@ internal sealed class PlainAttributesTarget : FuzzTarget
                 throw new FuzzFinding($"{attributes.Count} attributes accepted, limit {MaxAttributes}");
             }
         }
-        else if (!RefusalCodes.Contains(code) || error.Length == 0)
+        else if (code is <= ErrorCodes.Internal or >= 200 || error.Length == 0)
         {
             throw new FuzzFinding($"refused with code {code} and message \"{error}\"");
         }

@@ -11,8 +11,6 @@ namespace Herald.Fuzz.Targets;
 /// </summary>
 internal sealed class PublishBodyTarget : FuzzTarget
 {
-    private static readonly int[] RefusalCodes = [ErrorCodes.BadRequest, ErrorCodes.LimitExceeded, ErrorCodes.InvalidChannel, ErrorCodes.NoTarget];
-
     private readonly FaultLog _log = new();
     private readonly FuzzNode _node;
     private readonly Subscribers _subscribers;
@@ -29,7 +27,7 @@ internal sealed class PublishBodyTarget : FuzzTarget
         _log.Clear();
         if (!PublishRequestParser.TryParse(input, out var request, out var code, out var error))
         {
-            if (!RefusalCodes.Contains(code) || error.Length == 0)
+            if (code is <= ErrorCodes.Internal or >= 200 || error.Length == 0)
             {
                 throw new FuzzFinding($"refused with code {code} and message \"{error}\"");
             }
