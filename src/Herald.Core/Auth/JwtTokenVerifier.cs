@@ -98,6 +98,7 @@ public sealed class JwtTokenVerifier : ITokenVerifier
         }
         catch (Exception ex) when (ex is ArgumentException or JsonException or FormatException)
         {
+            // FormatException: a part that is not base64url, e.g. in a five-part (JWE-shaped) token.
             return TokenResult.Refused(TokenFailure.Invalid, "malformed token: not a signed JWT (header.payload.signature)");
         }
         var keys = new List<SecurityKey>(_staticKeys);

@@ -257,7 +257,8 @@ public sealed class UdpIngress : IHostedService, IDisposable
         }
     }
 
-    private void Handle(ReadOnlySpan<byte> datagram)
+    /// <summary>Routes or drops one datagram (internal: the fuzz harness feeds datagrams here without a socket).</summary>
+    internal void Handle(ReadOnlySpan<byte> datagram)
     {
         if (datagram.Length > _node.Options.MaxMessageSize)
         {
