@@ -22,9 +22,17 @@ export function chaosSeed(): number {
   return given ? Number(given) : Math.floor(Math.random() * 2 ** 31);
 }
 
-/** Seconds of publishing per chaos test: HERALD_CHAOS_SECONDS (the soak run sets it), 12 by default. */
-export function chaosSeconds(): number {
-  return Number(process.env.HERALD_CHAOS_SECONDS || 12);
+/**
+ * Channel publishes a chaos run gets acknowledged before it stops (HERALD_CHAOS_PUBLISHES, 400 by default; the
+ * soak run sets more). A run ends by count, not by time, so a slow machine makes it longer, not weaker.
+ */
+export function chaosPublishes(): number {
+  return Number(process.env.HERALD_CHAOS_PUBLISHES || 400);
+}
+
+/** The most a run may take before it is called stuck (HERALD_CHAOS_MAX_SECONDS, 120 by default). */
+export function chaosMaxSeconds(): number {
+  return Number(process.env.HERALD_CHAOS_MAX_SECONDS || 120);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -168,12 +176,15 @@ export function publishContinuously(options: {
   };
 }
 
-/** Cuts a random client's socket every 20-100 ms until stopped. */
-export function dropRandomly(clients: ChaosClient[], random: () => number) {
+/** Cuts a random client's socket every 2 to 8 acknowledged publishes (so ~80 cuts per 400), until stopped. */
+export function dropRandomly(clients: ChaosClient[], acked: Acknowledged, random: () => number) {
   let stopped = false;
+  let next = 2 + random() * 6;
   const done = (async () => {
     while (!stopped) {
-      await sleep(20 + random() * 80);
+      await sleep(5);
+      if (acked.channel.size < next) continue;
+      next = acked.channel.size + 2 + random() * 6;
       clients[Math.floor(random() * clients.length)].drop();
     }
   })();
