@@ -7,13 +7,13 @@ import {
   type ConnectResult,
   type DisconnectEvent,
   type InboxEntry,
-  type InboxState,
   type PresenceEvent,
   type PresencePage,
   type PresenceStats,
   type Publication,
   type StreamPosition,
 } from './protocol';
+import { InboxDelivery } from './inbox';
 import { Subscription, type SubscribeOptions, type SubscriptionHost } from './subscription';
 import { webSocketTransport, type NetworkWatcher, type Transport, type TransportConnection } from './transport';
 
@@ -101,12 +101,7 @@ export class Herald extends Emitter<HeraldEvents> {
   private offline = false;
   private unwatchNetwork?: () => void;
   private readonly log: (message: string) => void;
-  /**
-   * Inbox entries handed to the app and not known to be acknowledged, by offset, with their data as JSON: the connect
-   * reply after a reconnect repeats them, and they are not handed out twice. Pruned to what that reply still holds.
-   */
-  private inboxSeen = new Map<number, string>();
-  private inboxUser?: string;
+  private readonly inbox = new InboxDelivery();
 
   /** The server's answer to the last `connect`. */
   info?: ConnectResult;
@@ -223,7 +218,7 @@ export class Herald extends Emitter<HeraldEvents> {
   /** Acknowledges the user's inbox up to `offset`: those entries are not delivered again. */
   ackInbox(offset: number): Promise<{ acked: number }> {
     return this.call<{ acked: number }>('inbox_ack', { offset }).then((result) => {
-      for (const seen of this.inboxSeen.keys()) if (seen <= result.acked) this.inboxSeen.delete(seen);
+      this.inbox.acked(result.acked);
       return result;
     });
   }
@@ -366,31 +361,13 @@ export class Herald extends Emitter<HeraldEvents> {
     this.setState('connected');
     this.emit('connect', result);
     for (const handle of tokenSubs) handle();
-    if (result.inbox) this.inboxFromConnect(result.user, result.inbox);
-    for (const sub of this.subs.values()) if (!sub.fromServer) void sub.resubscribe();
-  }
-
-  /**
-   * Hands out the unacknowledged inbox of the connect reply, except the entries this client already handed out
-   * (same user, same offset, same data): those come again only because their acknowledgement had not arrived.
-   */
-  private inboxFromConnect(user: string | undefined, inbox: InboxState): void {
-    const entries = inbox.publications || [];
-    // Another user, or an inbox that is behind what was seen (lost in a restart of a --memory server): start over.
-    let newest = 0;
-    for (const offset of this.inboxSeen.keys()) newest = Math.max(newest, offset);
-    if (user !== this.inboxUser || inbox.offset < newest) this.inboxSeen.clear();
-    this.inboxUser = user;
-    const seen = this.inboxSeen;
-    this.inboxSeen = new Map();
-    let skipped = 0;
-    for (const entry of entries) {
-      const json = JSON.stringify(entry.data);
-      this.inboxSeen.set(entry.offset, json);
-      if (seen.get(entry.offset) === json) skipped++;
-      else this.emit('inbox', { offset: entry.offset, data: entry.data });
+    if (result.inbox) {
+      const entries = this.inbox.fromConnect(result.user, result.inbox);
+      const repeated = (result.inbox.publications || []).length - entries.length;
+      if (repeated) this.log(`inbox: ${repeated} entries of the connect reply were handed out before, skipped`);
+      for (const entry of entries) this.emit('inbox', entry);
     }
-    if (entries.length) this.log(`inbox: ${entries.length - skipped} entries, ${skipped} already handed out`);
+    for (const sub of this.subs.values()) if (!sub.fromServer) void sub.resubscribe();
   }
 
   private receive(text: string): void {
@@ -422,10 +399,8 @@ export class Herald extends Emitter<HeraldEvents> {
         return sub && sub.state !== 'unsubscribed' ? sub.handlePublication(pub) : this.emit('publication', pub);
       }
       case 'inbox': {
-        const json = JSON.stringify(frame.data);
-        if (this.inboxSeen.get(frame.offset) === json) return;
-        this.inboxSeen.set(frame.offset, json);
-        return this.emit('inbox', { offset: frame.offset, data: frame.data });
+        const entry: InboxEntry = { offset: frame.offset, data: frame.data };
+        return this.inbox.live(entry) ? this.emit('inbox', entry) : undefined;
       }
       case 'join':
       case 'leave': {
