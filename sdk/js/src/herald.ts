@@ -192,6 +192,11 @@ export class Herald extends Emitter<HeraldEvents> {
     return super.on(event, listener);
   }
 
+  protected emit<K extends keyof HeraldEvents>(event: K, payload: HeraldEvents[K]): void {
+    if (event === 'error') this.log(`error ${(payload as HeraldError).code}: ${(payload as HeraldError).message}`);
+    super.emit(event, payload);
+  }
+
   /** Adds a listener that runs once; typed like `on`. */
   once<T = unknown>(event: 'publication', listener: (publication: Publication<T>) => void): () => void;
   once<T = unknown>(event: 'inbox', listener: (entry: InboxEntry<T>) => void): () => void;

@@ -185,6 +185,15 @@ describe('debug', () => {
     expect(lines[lines.length - 1]).toBe('disconnected: 1000 client disconnected');
   });
 
+  it('logs errors and the next attempt', async () => {
+    const lines: string[] = [];
+    const c = new Herald('ws://127.0.0.1:1/', { transport: wsTransport, minReconnectDelay: 20, maxReconnectDelay: 40, network: false, debug: (line) => lines.push(line) });
+    clients.push(c);
+    c.connect();
+    await until(() => lines.some((line) => line.startsWith('next attempt in')), 5000, 'a logged retry');
+    expect(lines).toContainEqual(expect.stringMatching(/^error 0: cannot connect to ws:\/\/127\.0\.0\.1:1\/: /));
+  });
+
   it('logs to the console with debug: true, and says nothing by default', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     await subscribedClient(wsTransport, unique('u'));
