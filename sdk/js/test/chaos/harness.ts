@@ -54,7 +54,7 @@ export class ChaosClient {
   constructor(
     readonly user: string,
     token: string,
-    channel: string,
+    readonly channel: string,
     pickUrl: () => string,
   ) {
     const self = this;

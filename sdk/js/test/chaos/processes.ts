@@ -22,7 +22,14 @@ export function removeTemp(dir: string): void {
 async function waitFor(check: () => Promise<boolean>, ms: number, what: string, log: () => string): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
-    if (await check().catch(() => false)) return;
+    let ok = false;
+    try {
+      ok = await check();
+    } catch (error) {
+      // A process that exited is final; a refused or slow request only means "not yet".
+      if (/exited with/.test((error as Error).message)) throw error;
+    }
+    if (ok) return;
     if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms:\n${log()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -60,24 +67,32 @@ export class HeraldNode {
     return !!this.process && this.process.exitCode === null && this.process.signalCode === null;
   }
 
+  /** Starts the process and waits for /health; a process that exits at once (say, its port not free yet) is tried again. */
   async start(): Promise<void> {
     this.starts++;
-    this.log.push(`--- ${this.name} start ${this.starts}\n`);
-    const child = spawn('dotnet', [dll, 'serve', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.process = child;
-    this.exited = new Promise((r) => child.once('exit', () => r()));
-    child.stdout!.on('data', (d) => this.log.push(String(d)));
-    child.stderr!.on('data', (d) => this.log.push(String(d)));
-    // The port of a node just killed may take a moment to be free again: a start that exits at once is retried.
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}`);
-        return (await fetch(`${this.http}/health`, { signal: AbortSignal.timeout(1000) })).status === 200;
-      },
-      30000,
-      `${this.name} did not answer /health`,
-      () => this.log.join(''),
-    );
+    for (let attempt = 1; ; attempt++) {
+      this.log.push(`--- ${this.name} start ${this.starts}${attempt > 1 ? ` (attempt ${attempt})` : ''}\n`);
+      const child = spawn('dotnet', [dll, 'serve', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      this.process = child;
+      this.exited = new Promise((r) => child.once('exit', () => r()));
+      child.stdout!.on('data', (d) => this.log.push(String(d)));
+      child.stderr!.on('data', (d) => this.log.push(String(d)));
+      try {
+        await waitFor(
+          async () => {
+            if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}`);
+            return (await fetch(`${this.http}/health`, { signal: AbortSignal.timeout(1000) })).status === 200;
+          },
+          60000,
+          `${this.name} did not answer /health`,
+          () => this.log.join(''),
+        );
+        return;
+      } catch (error) {
+        if (child.exitCode === null || attempt === 3) throw new Error(`${(error as Error).message}\n${this.log.join('').slice(-4000)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   }
 
   /** `kill -9`: no shutdown, no close frames, nothing flushed that was not committed. */

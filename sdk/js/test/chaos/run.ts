@@ -63,6 +63,20 @@ export async function chaos(options: {
   });
   cleanup(() => clients.forEach((c) => c.herald.disconnect()));
   const run: Run = { seed, random, clients, acked: new Acknowledged() };
+  try {
+    await drive(options, run);
+  } catch (error) {
+    // Whatever failed, the seed and the servers' last words go with it.
+    const logs = options.nodes.map((n) => `--- log of ${n.name}:\n${n.log.join('').slice(-3000)}`).join('\n');
+    throw new Error(`seed ${seed} (replay: HERALD_CHAOS_SEED=${seed}): ${(error as Error).message}\n${logs}`);
+  }
+}
+
+async function drive(
+  options: { nodes: HeraldNode[]; kill: (round: number, run: Run) => Promise<void> },
+  run: Run,
+): Promise<void> {
+  const { seed, random, clients } = run;
   const stuck = Date.now() + maxSeconds * 1000;
   const waitUntil = async (done: () => boolean, what: string) => {
     while (!done()) {
@@ -74,6 +88,7 @@ export async function chaos(options: {
   clients.forEach((c) => c.herald.connect());
   await waitUntil(() => clients.every((c) => c.subscribed), 'not every client subscribed');
 
+  const channel = clients[0].channel;
   const publisher = publishContinuously({ channel, users: clients.map((c) => c.user), nodes: () => options.nodes, acked: run.acked, random });
   const dropper = dropRandomly(clients, run.acked, random);
   const kills = Math.max(2, Math.floor(publishes / 500));
