@@ -192,17 +192,18 @@ export class Herald extends Emitter<HeraldEvents> {
     return super.on(event, listener);
   }
 
-  protected emit<K extends keyof HeraldEvents>(event: K, payload: HeraldEvents[K]): void {
-    if (event === 'error') this.log(`error ${(payload as HeraldError).code}: ${(payload as HeraldError).message}`);
-    super.emit(event, payload);
-  }
-
   /** Adds a listener that runs once; typed like `on`. */
   once<T = unknown>(event: 'publication', listener: (publication: Publication<T>) => void): () => void;
   once<T = unknown>(event: 'inbox', listener: (entry: InboxEntry<T>) => void): () => void;
   once<K extends keyof HeraldEvents>(event: K, listener: (event: HeraldEvents[K]) => void): () => void;
   once(event: keyof HeraldEvents, listener: (event: any) => void): () => void {
     return super.once(event, listener);
+  }
+
+  /** Errors also go to the debug log. */
+  protected emit<K extends keyof HeraldEvents>(event: K, payload: HeraldEvents[K]): void {
+    if (event === 'error') this.log(`error ${(payload as HeraldError).code}: ${(payload as HeraldError).message}`);
+    super.emit(event, payload);
   }
 
   /** Publishes to a channel from the client (the server must allow it: `client_publish`). */
@@ -497,13 +498,10 @@ export class Herald extends Emitter<HeraldEvents> {
         clearTimeout(this.reconnectTimer);
         this.scheduleReconnect();
       }
-    } else if (!this.live && wasOffline) {
-      clearTimeout(this.reconnectTimer);
-      this.attempts = 0;
-      this.open();
     } else if (!this.live) {
-      // An `online` without a preceding `offline` (e.g. a new network): a pending retry is worth making now.
+      // Also an `online` without an `offline` before it (a new network): the pending retry is worth making now.
       clearTimeout(this.reconnectTimer);
+      if (wasOffline) this.attempts = 0;
       this.open();
     }
   }
