@@ -13,8 +13,9 @@ import {
   type Publication,
   type StreamPosition,
 } from './protocol';
+import { InboxDelivery } from './inbox';
 import { Subscription, type SubscribeOptions, type SubscriptionHost } from './subscription';
-import { webSocketTransport, type Transport, type TransportConnection } from './transport';
+import { webSocketTransport, type NetworkWatcher, type Transport, type TransportConnection } from './transport';
 
 /** The connection's state. */
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected';
@@ -35,6 +36,13 @@ export interface HeraldOptions {
   maxReconnectDelay?: number;
   /** How long a command waits for its reply, in ms (default 10000). */
   timeout?: number;
+  /**
+   * Where to hear that the device went offline or online: by default the transport's own (`online`/`offline` events
+   * of the browser window, `onNetworkStatusChange` of wx and uni); `false` turns it off.
+   */
+  network?: NetworkWatcher | false;
+  /** Logs what the client does (connects, drops, recoveries): `true` to the console, or a function of your own. Off by default. */
+  debug?: boolean | ((message: string) => void);
 }
 
 /** Events of the client. */
@@ -56,9 +64,9 @@ export interface HeraldEvents {
   error: HeraldError;
 }
 
+/** A command waiting for its reply; `done` runs while the reply frame is handled (see SubscriptionHost.request). */
 interface Pending {
-  resolve(result: any): void;
-  reject(error: HeraldError): void;
+  done(error: HeraldError | undefined, result?: any): void;
   timer: ReturnType<typeof setTimeout>;
 }
 
@@ -80,7 +88,7 @@ export class Herald extends Emitter<HeraldEvents> {
   private sockets = 0;
   private nextId = 1;
   private pending = new Map<number, Pending>();
-  private subs = new Map<string, Subscription>();
+  private subs = new Map<string, Subscription<any>>();
   private attempts = 0;
   private reconnectTimer?: ReturnType<typeof setTimeout>;
   private refreshTimer?: ReturnType<typeof setTimeout>;
@@ -88,6 +96,12 @@ export class Herald extends Emitter<HeraldEvents> {
   private aliveMs = 0;
   private lastDisconnect?: DisconnectEvent;
   private readonly host: SubscriptionHost;
+  /** Whether the current socket opened: an attempt that never opened reports one `error` and no `disconnect`. */
+  private opened = false;
+  private offline = false;
+  private unwatchNetwork?: () => void;
+  private readonly log: (message: string) => void;
+  private readonly inbox = new InboxDelivery();
 
   /** The server's answer to the last `connect`. */
   info?: ConnectResult;
@@ -103,10 +117,15 @@ export class Herald extends Emitter<HeraldEvents> {
     this.timeout = options.timeout ?? 10000;
     this.token = options.token;
     this.attrs = options.attrs;
+    const debug = options.debug;
+    this.log =
+      typeof debug === 'function' ? debug : debug ? (message) => console.log(`[herald] ${message}`) : () => {};
     this.host = {
       call: (method, params) => this.call(method, params),
-      isConnected: () => this._state === 'connected',
+      request: (method, params, done) => this.request(method, params, done),
+      isConnected: () => this._state === 'connected' && this.live !== 0,
       forget: (sub) => this.subs.get(sub.channel) === sub && this.subs.delete(sub.channel),
+      log: this.log,
     };
   }
 
@@ -119,12 +138,17 @@ export class Herald extends Emitter<HeraldEvents> {
   connect(): void {
     if (this._state !== 'disconnected') return;
     this.attempts = 0;
+    const watch = this.options.network === false ? undefined : this.options.network || this.transport.watchNetwork;
+    if (watch && !this.unwatchNetwork) this.unwatchNetwork = watch((online) => this.networkChanged(online));
     this.open();
   }
 
   /** Closes the connection for good; subscriptions stay registered for a later `connect()`. */
   disconnect(): void {
     clearTimeout(this.reconnectTimer);
+    this.unwatchNetwork?.();
+    this.unwatchNetwork = undefined;
+    this.offline = false;
     const socket = this.socket;
     if (this.live) {
       this.closed(1000, 'client disconnected', false);
@@ -141,23 +165,45 @@ export class Herald extends Emitter<HeraldEvents> {
    * Subscribes to a channel, now or as soon as the client is connected, and after every reconnect with `since`.
    * Subscribing to a channel twice returns the same Subscription.
    */
-  subscribe(channel: string, options: SubscribeOptions = {}): Subscription {
-    let sub = this.subs.get(channel);
+  subscribe<T = unknown>(channel: string, options: SubscribeOptions = {}): Subscription<T> {
+    let sub = this.subs.get(channel) as Subscription<T> | undefined;
     if (sub && !sub.fromServer) {
       // A subscription the server refused is tried again.
       if (sub.state === 'unsubscribed' && this._state === 'connected') void sub.resubscribe();
       return sub;
     }
     const since = sub && sub.sinceParam();
-    sub = new Subscription(this.host, channel, since && !options.since ? { ...options, since } : options);
+    sub = new Subscription<T>(this.host, channel, since && !options.since ? { ...options, since } : options);
     this.subs.set(channel, sub);
     if (this._state === 'connected') void sub.resubscribe();
     return sub;
   }
 
   /** The subscription of a channel: yours, or one of the token's `channels`. */
-  getSubscription(channel: string): Subscription | undefined {
+  getSubscription<T = unknown>(channel: string): Subscription<T> | undefined {
     return this.subs.get(channel);
+  }
+
+  /** Adds a listener; `on<T>('publication' | 'inbox', ...)` types the `data` of what it receives. */
+  on<T = unknown>(event: 'publication', listener: (publication: Publication<T>) => void): () => void;
+  on<T = unknown>(event: 'inbox', listener: (entry: InboxEntry<T>) => void): () => void;
+  on<K extends keyof HeraldEvents>(event: K, listener: (event: HeraldEvents[K]) => void): () => void;
+  on(event: keyof HeraldEvents, listener: (event: any) => void): () => void {
+    return super.on(event, listener);
+  }
+
+  /** Adds a listener that runs once; typed like `on`. */
+  once<T = unknown>(event: 'publication', listener: (publication: Publication<T>) => void): () => void;
+  once<T = unknown>(event: 'inbox', listener: (entry: InboxEntry<T>) => void): () => void;
+  once<K extends keyof HeraldEvents>(event: K, listener: (event: HeraldEvents[K]) => void): () => void;
+  once(event: keyof HeraldEvents, listener: (event: any) => void): () => void {
+    return super.once(event, listener);
+  }
+
+  /** Errors also go to the debug log. */
+  protected emit<K extends keyof HeraldEvents>(event: K, payload: HeraldEvents[K]): void {
+    if (event === 'error') this.log(`error ${(payload as HeraldError).code}: ${(payload as HeraldError).message}`);
+    super.emit(event, payload);
   }
 
   /** Publishes to a channel from the client (the server must allow it: `client_publish`). */
@@ -177,7 +223,10 @@ export class Herald extends Emitter<HeraldEvents> {
 
   /** Acknowledges the user's inbox up to `offset`: those entries are not delivered again. */
   ackInbox(offset: number): Promise<{ acked: number }> {
-    return this.call('inbox_ack', { offset });
+    return this.call<{ acked: number }>('inbox_ack', { offset }).then((result) => {
+      this.inbox.acked(result.acked);
+      return result;
+    });
   }
 
   /** Replaces the connection's attributes, now and for later reconnects. */
@@ -195,36 +244,46 @@ export class Herald extends Emitter<HeraldEvents> {
   }
 
   private send<T>(method: string, params?: object): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const socket = this.socket;
-      if (!socket) return reject(new HeraldError(0, `not connected: cannot send ${method}`));
-      const id = this.nextId++;
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new HeraldError(0, `no reply to ${method} within ${this.timeout} ms`));
-      }, this.timeout);
-      this.pending.set(id, { resolve, reject, timer });
-      try {
-        socket.send(JSON.stringify(params ? { id, method, params } : { id, method }));
-      } catch (error) {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(new HeraldError(0, `could not send ${method}: ${error}`));
-      }
-    });
+    return new Promise<T>((resolve, reject) => this.request(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+  }
+
+  /**
+   * Sends a command; `done` runs synchronously while its reply frame is handled. Replies that change what later
+   * frames mean (connect, subscribe) use this instead of a promise, whose continuation would run only after the
+   * rest of the frames the platform delivered in the same turn.
+   */
+  private request(method: string, params: object | undefined, done: Pending['done']): void {
+    const socket = this.socket;
+    if (!socket) return done(new HeraldError(0, `not connected: cannot send ${method}`));
+    const id = this.nextId++;
+    const timer = setTimeout(() => {
+      this.pending.delete(id);
+      done(new HeraldError(0, `no reply to ${method} within ${this.timeout} ms`));
+    }, this.timeout);
+    this.pending.set(id, { done, timer });
+    try {
+      socket.send(JSON.stringify(params ? { id, method, params } : { id, method }));
+    } catch (error) {
+      clearTimeout(timer);
+      this.pending.delete(id);
+      done(new HeraldError(0, `could not send ${method}: ${(error as Error)?.message || error}`));
+    }
   }
 
   private open(): void {
     this.setState('connecting');
     this.lastDisconnect = undefined;
+    this.opened = false;
     const id = (this.live = ++this.sockets);
     const current = () => this.live === id;
+    this.log(`connecting to ${this.url}`);
     let socket: TransportConnection;
     try {
       // Platforms may call back before connectSocket returns: the callbacks go by id, not by the returned object.
       socket = this.transport(this.url, [PROTOCOL], {
         onOpen: (protocol) => {
           if (!current()) return;
+          this.opened = true;
           if (protocol !== undefined && protocol !== PROTOCOL) {
             return this.drop(ClientCloseCodes.NoSubprotocol, `the server did not accept the subprotocol ${PROTOCOL}: is this Herald?`);
           }
@@ -234,8 +293,18 @@ export class Herald extends Emitter<HeraldEvents> {
         onClose: (code, reason) => current() && this.closed(code, reason, true),
         onError: (error) => {
           if (!current()) return;
-          this.emit('error', new HeraldError(0, `transport error: ${(error as Error)?.message || error}`));
-          this.drop(ClientCloseCodes.Lost, 'transport error');
+          const detail = (error as Error)?.message;
+          // One error per attempt, worded for the person reading it: the close that follows adds nothing.
+          this.emit(
+            'error',
+            new HeraldError(
+              0,
+              this.opened
+                ? `the connection to ${this.url} failed: ${detail || 'network error'}`
+                : `cannot connect to ${this.url}: ${detail || 'the server did not answer (check the address, that Herald runs there, and the network)'}`,
+            ),
+          );
+          this.drop(ClientCloseCodes.Lost, detail || 'network error', true);
         },
       });
     } catch (error) {
@@ -272,20 +341,14 @@ export class Herald extends Emitter<HeraldEvents> {
       if (position) since[sub.channel] = position;
     }
     if (Object.keys(since).length) params.since = since;
-    let result: ConnectResult;
-    try {
-      result = await this.send<ConnectResult>('connect', params);
-    } catch (error) {
+    this.request('connect', params, (e, result?: ConnectResult) => {
       if (this.live !== id) return;
-      const e = error as HeraldError;
+      if (!e) return this.connected(result!);
       if (e.code === 109) this.token = undefined; // expired: the server closes with 4005, the next attempt gets a new one
       this.emit('error', e);
       // Refusals are followed by a disconnect push and a close; a timeout is not.
       if (e.code === 0) this.drop(ClientCloseCodes.Lost, e.message);
-      return;
-    }
-    if (this.live !== id) return;
-    this.connected(result);
+    });
   }
 
   private connected(result: ConnectResult): void {
@@ -300,10 +363,16 @@ export class Herald extends Emitter<HeraldEvents> {
       if (!sub) this.subs.set(channel, (sub = new Subscription(this.host, channel, {}, true)));
       return () => sub!.handleSubscribed(state, state.recovered !== undefined);
     });
+    this.log(`connected as client ${result.client}${result.user ? ` of user ${result.user}` : ''}`);
     this.setState('connected');
     this.emit('connect', result);
     for (const handle of tokenSubs) handle();
-    for (const entry of (result.inbox && result.inbox.publications) || []) this.emit('inbox', entry);
+    if (result.inbox) {
+      const entries = this.inbox.fromConnect(result.user, result.inbox);
+      const repeated = (result.inbox.publications || []).length - entries.length;
+      if (repeated) this.log(`inbox: ${repeated} entries of the connect reply were handed out before, skipped`);
+      for (const entry of entries) this.emit('inbox', entry);
+    }
     for (const sub of this.subs.values()) if (!sub.fromServer) void sub.resubscribe();
   }
 
@@ -320,8 +389,8 @@ export class Herald extends Emitter<HeraldEvents> {
       if (!pending) return;
       this.pending.delete(frame.id);
       clearTimeout(pending.timer);
-      if (frame.error) pending.reject(new HeraldError(frame.error.code, frame.error.message));
-      else pending.resolve(frame.result || {});
+      if (frame.error) pending.done(new HeraldError(frame.error.code, frame.error.message));
+      else pending.done(undefined, frame.result || {});
       return;
     }
     if (frame.error) return this.emit('error', new HeraldError(frame.error.code, frame.error.message));
@@ -335,8 +404,10 @@ export class Herald extends Emitter<HeraldEvents> {
         const sub = pub.channel !== undefined ? this.subs.get(pub.channel) : undefined;
         return sub && sub.state !== 'unsubscribed' ? sub.handlePublication(pub) : this.emit('publication', pub);
       }
-      case 'inbox':
-        return this.emit('inbox', { offset: frame.offset, data: frame.data });
+      case 'inbox': {
+        const entry: InboxEntry = { offset: frame.offset, data: frame.data };
+        return this.inbox.live(entry) ? this.emit('inbox', entry) : undefined;
+      }
       case 'join':
       case 'leave': {
         const event: PresenceEvent = { channel: frame.channel, client: frame.client, user: frame.user, info: frame.info };
@@ -354,9 +425,9 @@ export class Herald extends Emitter<HeraldEvents> {
   }
 
   /** Ends the current socket from the client side, without waiting for a close handshake. */
-  private drop(code: number, reason: string): void {
+  private drop(code: number, reason: string, reported = false): void {
     const socket = this.socket;
-    this.closed(code, reason, true);
+    this.closed(code, reason, true, reported);
     try {
       socket?.close(code >= 4000 ? code : 1000, reason.slice(0, 120));
     } catch {
@@ -364,22 +435,25 @@ export class Herald extends Emitter<HeraldEvents> {
     }
   }
 
-  private closed(code: number, reason: string, mayReconnect: boolean): void {
+  /** `reported`: an error event already told why this attempt failed. */
+  private closed(code: number, reason: string, mayReconnect: boolean, reported = false): void {
     if (!this.live) return;
     this.live = 0;
     this.socket = undefined;
     clearTimeout(this.refreshTimer);
     clearTimeout(this.aliveTimer);
-    for (const pending of this.pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(new HeraldError(0, 'connection closed'));
-    }
-    this.pending.clear();
     // Token channels are renewed by the next connect; those without a position have nothing to recover, so the
-    // next connect simply creates them again.
+    // next connect simply creates them again. Subscriptions are suspended before the pending replies fail, so a
+    // subscribe cut short reads as "wait for the next connection", not as a refusal.
     for (const sub of [...this.subs.values()]) {
       if (sub.fromServer && sub.sinceParam() === undefined) this.subs.delete(sub.channel);
       else sub.suspend();
+    }
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      p.done(new HeraldError(0, 'connection closed'));
     }
     const pushed = this.lastDisconnect;
     if (pushed && (code === 1006 || code === 1005 || code === 1000)) {
@@ -388,7 +462,12 @@ export class Herald extends Emitter<HeraldEvents> {
     }
     const reconnect = mayReconnect && shouldReconnect(code) && !(code === 4005 && !this.options.getToken);
     if (code === 4005) this.token = undefined;
-    this.emit('disconnect', { code, reason, reconnect });
+    this.log(`disconnected: ${code} ${reason}${reconnect ? ', reconnecting' : ''}`);
+    if (this.opened || !mayReconnect) this.emit('disconnect', { code, reason, reconnect });
+    else if (!reported) {
+      // A socket that never opened is one failed attempt: one error that says so, no disconnect of a connection that never was.
+      this.emit('error', new HeraldError(0, `cannot connect to ${this.url}: the socket closed with ${code}${reason ? ` (${reason})` : ''} before it opened`));
+    }
     if (reconnect) {
       if (code === 4005) {
         this.attempts = 0;
@@ -400,9 +479,31 @@ export class Herald extends Emitter<HeraldEvents> {
 
   private scheduleReconnect(): void {
     this.setState('connecting');
-    const base = Math.min(this.maxDelay, this.minDelay * 2 ** this.attempts++);
+    // While the device is offline an attempt cannot succeed: wait for `online`, trying rarely in case it never comes.
+    const base = this.offline ? this.maxDelay : Math.min(this.maxDelay, this.minDelay * 2 ** this.attempts++);
     const delay = base / 2 + (Math.random() * base) / 2;
+    this.log(`next attempt in ${Math.round(delay)} ms${this.offline ? ' (offline)' : ''}`);
     this.reconnectTimer = setTimeout(() => this.open(), delay);
+  }
+
+  /** Offline: the socket is dead whatever it says, drop it now. Online: try now instead of waiting out the backoff. */
+  private networkChanged(online: boolean): void {
+    if (this._state === 'disconnected') return;
+    this.log(`the network is ${online ? 'online' : 'offline'}`);
+    const wasOffline = this.offline;
+    this.offline = !online;
+    if (!online) {
+      if (this.live) this.drop(ClientCloseCodes.Lost, 'the device went offline');
+      else if (!wasOffline) {
+        clearTimeout(this.reconnectTimer);
+        this.scheduleReconnect();
+      }
+    } else if (!this.live) {
+      // Also an `online` without an `offline` before it (a new network): the pending retry is worth making now.
+      clearTimeout(this.reconnectTimer);
+      if (wasOffline) this.attempts = 0;
+      this.open();
+    }
   }
 
   private scheduleRefresh(expiresIn?: number): void {

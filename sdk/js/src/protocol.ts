@@ -41,10 +41,10 @@ export interface ConnectResult {
 }
 
 /** A publication pushed to the client. `channel` and `offset` are absent when the publish had none. */
-export interface Publication {
+export interface Publication<T = unknown> {
   channel?: string;
   offset?: number;
-  data: unknown;
+  data: T;
 }
 
 /** A join or leave push of a channel's member. */
@@ -56,9 +56,9 @@ export interface PresenceEvent {
 }
 
 /** One entry of the user's inbox, from the connect reply or an `inbox` push. */
-export interface InboxEntry {
+export interface InboxEntry<T = unknown> {
   offset: number;
-  data: unknown;
+  data: T;
 }
 
 /** A member of a channel, as listed by `presence`. */

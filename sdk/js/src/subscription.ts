@@ -1,5 +1,13 @@
 import { Emitter } from './emitter';
-import type { HeraldError, PresenceEvent, PresencePage, PresenceStats, Publication, StreamPosition, SubscribeResult } from './protocol';
+import {
+  HeraldError,
+  type PresenceEvent,
+  type PresencePage,
+  type PresenceStats,
+  type Publication,
+  type StreamPosition,
+  type SubscribeResult,
+} from './protocol';
 
 /** Where a subscription is. */
 export type SubscriptionState = 'unsubscribed' | 'subscribing' | 'subscribed';
@@ -27,10 +35,10 @@ export interface SubscribeOptions {
   since?: StreamPosition;
 }
 
-/** Events of one subscription. */
-export interface SubscriptionEvents {
+/** Events of one subscription; `T` is the type of the publications' `data`. */
+export interface SubscriptionEvents<T = unknown> {
   state: SubscriptionState;
-  publication: Publication;
+  publication: Publication<T>;
   subscribed: SubscribedEvent;
   unsubscribed: { channel: string };
   join: PresenceEvent;
@@ -41,19 +49,35 @@ export interface SubscriptionEvents {
 /** @internal What a subscription needs from its client. */
 export interface SubscriptionHost {
   call<T>(method: string, params?: object): Promise<T>;
+  /**
+   * Sends a command on the current connection; `done` runs synchronously while its reply frame is handled, before
+   * any later frame, so that a reply and the pushes after it are applied in the order the server sent them.
+   */
+  request(method: string, params: object, done: (error: HeraldError | undefined, result?: any) => void): void;
   isConnected(): boolean;
-  forget(sub: Subscription): void;
+  forget(sub: Subscription<any>): void;
+  log(message: string): void;
 }
+
+/** Why a subscribe is sent: the first one or a reconnect, a hole in the live offsets, or a new epoch while connected. */
+type Reason = 'subscribe' | 'gap' | 'reset';
 
 /**
  * One channel the client is subscribed to. It tracks the channel's offset and epoch, resubscribes with `since`
  * after every reconnect, and delivers the missed publications in order, without duplicates.
+ *
+ * The ordering guarantee rests on two rules. A subscribe reply is applied in the same turn as its frame arrives, so
+ * nothing the server sent after it can be handled before it. And while a reply is awaited, live publications of the
+ * channel wait in a buffer; once the reply's recovered publications are delivered, the buffer is replayed, skipping
+ * offsets the reply already covered. A live offset that skips ahead makes the subscription recover the hole; one that
+ * goes back means a new epoch began, which is reported as `recovered: false`.
  */
-export class Subscription extends Emitter<SubscriptionEvents> {
+export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> {
   private _state: SubscriptionState = 'unsubscribed';
   private _position?: StreamPosition;
   private generation = 0;
-  private resyncing = false;
+  /** Live publications that arrived while a subscribe reply was awaited. */
+  private held: Publication<T>[] = [];
 
   /** @internal */
   constructor(
@@ -83,6 +107,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.host.forget(this);
     this.setState('unsubscribed');
     this.generation++;
+    this.held = [];
     if (wasActive && this.host.isConnected()) {
       try {
         await this.host.call('unsubscribe', { channel: this.channel });
@@ -105,7 +130,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   }
 
   /** Publishes to the channel from the client (needs `client_publish` on the server). */
-  publish(data: unknown): Promise<{ recipients: number }> {
+  publish(data: T): Promise<{ recipients: number }> {
     return this.host.call('publish', { channel: this.channel, data });
   }
 
@@ -115,59 +140,74 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   }
 
   /** @internal sends `subscribe` on the current connection */
-  async resubscribe(): Promise<void> {
-    const generation = ++this.generation;
-    this.setState('subscribing');
-    const params: Record<string, unknown> = { channel: this.channel };
-    try {
-      const token = this.options.getToken ? await this.options.getToken(this.channel) : this.options.token;
-      if (token) params.token = token;
-      const since = this.sinceParam();
-      if (since) params.since = since;
-      const result = await this.host.call<SubscribeResult>('subscribe', params);
-      if (generation === this.generation) this.handleSubscribed(result, !!since);
-    } catch (error) {
-      if (generation === this.generation && this.host.isConnected()) {
-        this.setState('unsubscribed');
-        this.emit('error', error as HeraldError);
-      }
-    }
+  resubscribe(): Promise<void> {
+    return this.send('subscribe');
   }
 
   /** @internal the connection ended: the subscription waits for the next one */
   suspend(): void {
     this.generation++;
-    this.resyncing = false;
+    this.held = [];
     if (this._state === 'subscribed') this.setState('subscribing');
   }
 
   /** @internal the server's answer to subscribe (or connect's `subs` entry) */
-  handleSubscribed(result: SubscribeResult, askedSince: boolean): void {
-    this.resyncing = false;
+  handleSubscribed(result: SubscribeResult, askedSince: boolean, reason: Reason = 'subscribe'): void {
     const hasHistory = typeof result.offset === 'number';
     const last = this._position;
     let recovered: boolean | undefined = askedSince && hasHistory ? result.recovered === true : undefined;
-    if (recovered) {
+    let delivered = 0;
+    if (recovered && last) {
+      // The server promises every publication after `since`; a hole would be silent loss, so it is reported.
+      // `since` with an empty epoch asks for whatever is kept, which may start anywhere.
+      const fromAnywhere = last.epoch === '';
+      let expected = last.offset + 1;
       for (const p of result.publications || []) {
-        if (last && p.offset <= last.offset) continue;
-        this.deliver({ channel: this.channel, offset: p.offset, data: p.data });
+        if (p.offset < expected) continue;
+        if (p.offset > expected && !(fromAnywhere && delivered === 0)) recovered = false;
+        this.deliver({ channel: this.channel, offset: p.offset, data: p.data as T });
+        delivered++;
+        expected = p.offset + 1;
       }
+      if (expected <= (result.offset as number) && !(fromAnywhere && delivered === 0)) recovered = false;
     }
+    if (reason === 'reset') recovered = false;
     this._position = hasHistory ? { offset: result.offset as number, epoch: result.epoch || '' } : undefined;
+    this.host.log(
+      `${this.channel}: subscribed` +
+        (this._position ? ` at offset ${this._position.offset} (epoch ${this._position.epoch})` : ' (no history)') +
+        (recovered !== undefined ? `, recovered: ${recovered}, ${delivered} publication(s) delivered` : ''),
+    );
     this.setState('subscribed');
-    this.emit('subscribed', { channel: this.channel, position: this.position, recovered });
+    if (reason !== 'gap' || recovered === false) {
+      this.emit('subscribed', { channel: this.channel, position: this.position, recovered });
+    }
+    this.replayHeld();
   }
 
   /** @internal a live publication of this channel */
-  handlePublication(pub: Publication): void {
-    if (this.resyncing) return;
-    if (typeof pub.offset === 'number' && this._position) {
-      if (pub.offset <= this._position.offset) {
+  handlePublication(pub: Publication<T>): void {
+    if (this._state !== 'subscribed') {
+      this.held.push(pub);
+      return;
+    }
+    const position = this._position;
+    if (typeof pub.offset === 'number' && position) {
+      if (pub.offset <= position.offset) {
         // Offsets started again: the backend removed the history and a new epoch began.
-        this.resync();
+        this.host.log(`${this.channel}: offset ${pub.offset} after ${position.offset}: a new epoch began, subscribing again`);
+        this.held.push(pub);
+        void this.send('reset');
         return;
       }
-      this._position.offset = pub.offset;
+      if (pub.offset > position.offset + 1) {
+        // The server delivers a channel's offsets without holes; if one shows anyway, fetch it from history.
+        this.host.log(`${this.channel}: offset ${pub.offset} after ${position.offset}: recovering the gap`);
+        this.held.push(pub);
+        void this.send('gap');
+        return;
+      }
+      position.offset = pub.offset;
     }
     this.deliver(pub);
   }
@@ -177,21 +217,51 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.emit(kind, event);
   }
 
-  private resync(): void {
-    this.resyncing = true;
+  private async send(reason: Reason): Promise<void> {
     const generation = ++this.generation;
-    this.host
-      .call<SubscribeResult>('subscribe', { channel: this.channel, ...(this.options.token ? { token: this.options.token } : {}) })
-      .then((result) => {
-        if (generation !== this.generation) return;
-        this.resyncing = false;
-        this._position = typeof result.offset === 'number' ? { offset: result.offset, epoch: result.epoch || '' } : undefined;
-        this.emit('subscribed', { channel: this.channel, position: this.position, recovered: false });
-      })
-      .catch((error) => generation === this.generation && this.emit('error', error));
+    this.setState('subscribing');
+    const params: Record<string, unknown> = { channel: this.channel };
+    let token: string | undefined;
+    try {
+      token = this.options.getToken ? await this.options.getToken(this.channel) : this.options.token;
+    } catch (error) {
+      return this.failed(generation, new HeraldError(0, `getToken for ${this.channel} failed: ${(error as Error)?.message || error}`));
+    }
+    // A reconnect (or unsubscribe) while the token was fetched started another attempt: this one is stale.
+    if (generation !== this.generation || !this.host.isConnected()) return;
+    if (token) params.token = token;
+    const since = reason === 'reset' ? undefined : this.sinceParam();
+    if (since) params.since = since;
+    this.host.request('subscribe', params, (error, result) => {
+      if (error) this.failed(generation, error);
+      else if (generation === this.generation) this.handleSubscribed(result as SubscribeResult, !!since, reason);
+    });
   }
 
-  private deliver(pub: Publication): void {
+  private failed(generation: number, error: HeraldError): void {
+    if (generation !== this.generation || !this.host.isConnected()) return;
+    this.held = [];
+    this.setState('unsubscribed');
+    this.emit('error', error);
+  }
+
+  /** Hands on the publications held back while the reply was awaited, skipping those the reply covered. */
+  private replayHeld(): void {
+    const held = this.held;
+    this.held = [];
+    for (let i = 0; i < held.length; i++) {
+      const pub = held[i];
+      if (this._state !== 'subscribed') {
+        // A gap or reset started another subscribe: the rest waits for its reply.
+        this.held.push(...held.slice(i));
+        return;
+      }
+      if (typeof pub.offset === 'number' && this._position && pub.offset <= this._position.offset) continue;
+      this.handlePublication(pub);
+    }
+  }
+
+  private deliver(pub: Publication<T>): void {
     this.emit('publication', pub);
   }
 

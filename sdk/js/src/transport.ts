@@ -13,8 +13,37 @@ export interface TransportConnection {
   close(code?: number, reason?: string): void;
 }
 
-/** Opens a socket to `url` asking for `protocols`. Plug in your platform's WebSocket here. */
-export type Transport = (url: string, protocols: string[], handlers: TransportHandlers) => TransportConnection;
+/**
+ * Reports the device going offline (`false`) or online (`true`); returns a function that stops watching.
+ * The client drops its socket at once when offline and reconnects at once when online.
+ */
+export type NetworkWatcher = (onChange: (online: boolean) => void) => () => void;
+
+/**
+ * Opens a socket to `url` asking for `protocols`. Plug in your platform's WebSocket here. A transport may carry a
+ * `watchNetwork` for its platform's network events (the bundled ones do).
+ */
+export interface Transport {
+  (url: string, protocols: string[], handlers: TransportHandlers): TransportConnection;
+  watchNetwork?: NetworkWatcher;
+}
+
+/** Watches the `online` and `offline` events of the global object (`window` in browsers); nothing where there are none. */
+export const browserNetwork: NetworkWatcher = (onChange) => {
+  const target = globalThis as unknown as {
+    addEventListener?: (type: string, listener: () => void) => void;
+    removeEventListener?: (type: string, listener: () => void) => void;
+  };
+  if (typeof target.addEventListener !== 'function') return () => {};
+  const online = () => onChange(true);
+  const offline = () => onChange(false);
+  target.addEventListener('online', online);
+  target.addEventListener('offline', offline);
+  return () => {
+    target.removeEventListener?.('online', online);
+    target.removeEventListener?.('offline', offline);
+  };
+};
 
 /** The shape of a WHATWG WebSocket constructor (browsers, Node 22, or the `ws` package). */
 export interface WebSocketLike {
@@ -30,7 +59,7 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 
 /** A transport over a WHATWG WebSocket: the global one by default, or the constructor given (e.g. `ws`). */
 export function webSocketTransport(WebSocketImpl?: WebSocketConstructor): Transport {
-  return (url, protocols, handlers) => {
+  const transport: Transport = (url, protocols, handlers) => {
     const Impl = WebSocketImpl || (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Impl) {
       throw new Error("no global WebSocket here: pass { transport: webSocketTransport(WebSocket) }, e.g. from the 'ws' package");
@@ -39,12 +68,15 @@ export function webSocketTransport(WebSocketImpl?: WebSocketConstructor): Transp
     ws.onopen = () => handlers.onOpen(ws.protocol);
     ws.onmessage = (e) => handlers.onMessage(typeof e.data === 'string' ? e.data : String(e.data));
     ws.onclose = (e) => handlers.onClose(e.code, e.reason);
-    ws.onerror = (e) => handlers.onError(e);
+    // Browsers give an Event without any detail (on purpose); `ws` gives one with the cause in `message`.
+    ws.onerror = (e) => handlers.onError(e && e.message ? new Error(String(e.message)) : e);
     return {
       send: (text) => ws.send(text),
       close: (code, reason) => ws.close(code, reason),
     };
   };
+  transport.watchNetwork = browserNetwork;
+  return transport;
 }
 
 /** The SocketTask of WeChat mini-programs and uni-app (`wx.connectSocket`, `uni.connectSocket`). */
@@ -57,8 +89,16 @@ export interface SocketTask {
   close(options: { code?: number; reason?: string; success?: () => void; fail?: () => void }): void;
 }
 
-/** The part of `wx` / `uni` the adapters use. */
+/** What `wx.onNetworkStatusChange` / `uni.onNetworkStatusChange` report. */
+export interface NetworkStatus {
+  isConnected: boolean;
+  networkType?: string;
+}
+
+/** The part of `wx` / `uni` the adapters use (`onNetworkStatusChange` and its `off` when the platform has them). */
 export interface ConnectSocketApi {
+  onNetworkStatusChange?(callback: (res: NetworkStatus) => void): void;
+  offNetworkStatusChange?(callback: (res: NetworkStatus) => void): void;
   connectSocket(options: {
     url: string;
     protocols?: string[];
@@ -70,7 +110,7 @@ export interface ConnectSocketApi {
 }
 
 function socketTaskTransport(api: ConnectSocketApi, name: string): Transport {
-  return (url, protocols, handlers) => {
+  const transport: Transport = (url, protocols, handlers) => {
     let closed = false;
     const close = (code: number, reason: string) => {
       if (closed) return;
@@ -98,6 +138,14 @@ function socketTaskTransport(api: ConnectSocketApi, name: string): Transport {
       close: (code, reason) => task.close({ code, reason }),
     };
   };
+  transport.watchNetwork = (onChange) => {
+    if (typeof api.onNetworkStatusChange !== 'function') return () => {};
+    const listener = (res: NetworkStatus) => onChange(!!res && res.isConnected !== false);
+    api.onNetworkStatusChange(listener);
+    // Older base libraries have no off: the listener then stays, and the client ignores it once disconnected.
+    return () => api.offNetworkStatusChange?.(listener);
+  };
+  return transport;
 }
 
 /** A transport for WeChat mini-programs: `new Herald(url, { transport: wxTransport(wx) })`. */

@@ -7,6 +7,9 @@ type Options = Parameters<ConnectSocketApi['connectSocket']>[0];
 export interface FakeSocketApi extends ConnectSocketApi {
   calls: Options[];
   tasks: WebSocket[];
+  /** Plays the platform's network change: listeners hear it; while offline, new sockets fail (open ones stay, stale). */
+  setNetwork(isConnected: boolean): void;
+  networkListeners: ((res: { isConnected: boolean; networkType?: string }) => void)[];
 }
 
 /**
@@ -16,11 +19,27 @@ export interface FakeSocketApi extends ConnectSocketApi {
 export function fakeSocketApi(flavor: 'wx' | 'uni'): FakeSocketApi {
   const calls: Options[] = [];
   const tasks: WebSocket[] = [];
+  const networkListeners: FakeSocketApi['networkListeners'] = [];
+  let online = true;
   return {
     calls,
     tasks,
+    networkListeners,
+    setNetwork(isConnected) {
+      online = isConnected;
+      for (const listener of networkListeners.slice()) listener({ isConnected, networkType: isConnected ? 'wifi' : 'none' });
+    },
+    onNetworkStatusChange: (listener) => void networkListeners.push(listener),
+    offNetworkStatusChange: (listener) => {
+      const i = networkListeners.indexOf(listener);
+      if (i >= 0) networkListeners.splice(i, 1);
+    },
     connectSocket(options: Options): SocketTask {
       calls.push(options);
+      if (!online) {
+        setTimeout(() => options.fail?.({ errMsg: 'connectSocket:fail network is down' }));
+        return { onOpen() {}, onMessage() {}, onClose() {}, onError() {}, send() {}, close() {} };
+      }
       if (flavor === 'uni' && !options.success && !options.fail && !options.complete) {
         return Promise.resolve({ errMsg: 'connectSocket:ok' }) as unknown as SocketTask;
       }

@@ -1,35 +1,12 @@
 // Builds Herald once and runs it on free loopback ports for the whole test run.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { createSocket } from 'node:dgram';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { freeTcpPort, freeUdpPort } from './ports';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const SECRET = 'herald-js-sdk-tests-secret-0123456789abcdef';
-
-function freeTcpPort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => ok(port));
-    });
-  });
-}
-
-function freeUdpPort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const socket = createSocket('udp4');
-    socket.once('error', fail);
-    socket.bind(0, '127.0.0.1', () => {
-      const port = socket.address().port;
-      socket.close(() => ok(port));
-    });
-  });
-}
 
 let server: ChildProcess | undefined;
 
