@@ -62,13 +62,16 @@ function statusView(box) {
   return (s) => {
     clearInterval(ticker);
     box.dataset.state = s.state;
+    // A close the user did not ask for is shown as a failure, with its reason.
+    box.dataset.tone = s.state === 'disconnected' && s.close && s.close.code !== 1000 ? 'error' : '';
     const stateEl = box.querySelector('.state');
     const detail = box.querySelector('.detail');
     stateEl.textContent = stateTitles[s.state];
     if (s.state === 'connecting') {
       detail.textContent = s.attempt ? `attempt ${s.attempt + 1}` : 'opening the WebSocket';
     } else if (s.state === 'connected') {
-      detail.textContent = s.user ? `as user ${s.user}` : s.attrs ? `as ${JSON.stringify(s.attrs)}` : '';
+      const attrs = s.attrs && Object.entries(s.attrs).map(([k, v]) => `${k} ${v}`).join(', ');
+      detail.textContent = s.user ? `as user ${s.user}` : attrs ? `as ${attrs}` : 'anonymous';
     } else if (s.state === 'reconnecting') {
       const tick = () => {
         const seconds = Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000));
@@ -94,12 +97,13 @@ function httpBase(url) {
 function updateCommands() {
   const api = `${httpBase($('url').value)}/api/publish`;
   const school = $('school').value || '2';
-  $('plain-try').textContent = `curl -X POST ${api} \\\n  -d '{"where":{"school_id":"${school}"},"data":{"title":"Hello class","body":"Maths moved to room 12"}}'`;
+  const where = JSON.stringify({ where: { school_id: school }, data: { title: 'Hello class', body: 'Maths moved to room 12' } });
+  $('plain-try').textContent = `curl -X POST ${api} \\\n  -d '${where}'`;
   const channel = $('channel').value || 'notifications#42';
   const user = channel.includes('#') ? channel.slice(channel.lastIndexOf('#') + 1).split(',')[0] : '42';
   $('native-try').textContent =
-    `curl -X POST ${api} \\\n  -d '${JSON.stringify({ channel, data: { title: 'Order shipped', order: 1001 } })}'\n` +
-    `curl -X POST ${api} \\\n  -d '${JSON.stringify({ user, data: { title: 'You have a new message' } })}'   # inbox`;
+    `# to the channel\ncurl -X POST ${api} \\\n  -d '${JSON.stringify({ channel, data: { title: 'Order shipped', order: 1001 } })}'\n` +
+    `# to the user's inbox\ncurl -X POST ${api} \\\n  -d '${JSON.stringify({ user, data: { title: 'New message from Ana' } })}'`;
 }
 
 /**

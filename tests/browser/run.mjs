@@ -203,7 +203,7 @@ try {
     // The raw JSON is there, folded away.
     const open = await page.$eval('#native-feed .card details', (d) => d.open);
     if (open) throw new Error('raw JSON is shown by default');
-    await page.click('#native-feed .card[data-offset="1"] summary');
+    await page.click('#native-feed .card[data-kind="channel"][data-offset="1"] summary');
     await shot('02-connected');
   });
 
