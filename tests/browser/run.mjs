@@ -295,6 +295,27 @@ try {
     if ((await connections()) !== 0 || (await stateOf('plain')) !== 'disconnected') throw new Error('the plain client came back');
   });
 
+  await check('GET /demo, the page Herald serves: connects to its own server, shows HTTP and UDP publishes', async () => {
+    const demo = await browser.newPage({ viewport: { width: 1000, height: 760 } });
+    demo.on('pageerror', (e) => pageErrors.push(`/demo: ${e.message}`));
+    try {
+      await demo.goto(`${http}/demo`);
+      await demo.click('#toggle');
+      await until('the demo to connect', async () => (await demo.getAttribute('#status', 'data-state')) === 'connected');
+      await until('the demo attributes', async () => (await api('count', { where: { school_class_id: '1' } })).connections === 1);
+      const command = await demo.textContent('#http');
+      if (!command.includes(`${http}/api/publish`)) throw new Error(`the demo's command names another server: ${command}`);
+      await api('publish', { where: { school_id: '2' }, data: { title: 'Hello', body: 'from Herald' } });
+      await udpPublish({ where: { school_id: '2' }, data: 'a UDP datagram' });
+      await until('two messages', async () => (await demo.$$eval('#feed li', (items) => items.map((li) => li.textContent).join('|'))).match(/a UDP datagram.*from Herald/));
+      await demo.screenshot({ path: join(shots, '07-demo.png'), fullPage: true });
+      await demo.click('#toggle');
+      await until('the demo to close', async () => (await connections()) === 0);
+    } finally {
+      await demo.close();
+    }
+  });
+
   if (pageErrors.length) {
     console.log(`FAIL the page threw: ${pageErrors.join('; ')}`);
     results.push(false);
