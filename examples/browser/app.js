@@ -29,7 +29,7 @@ const CLOSE_CODES = {
 };
 
 /** How the page reports a connection the user closed with Disconnect. */
-const closedByUser = { code: 1000, title: 'Disconnected', meaning: 'you disconnected', reason: '', text: 'Disconnected: you closed the connection' };
+const closedByUser = { code: 1000, title: 'Disconnected', meaning: 'you disconnected', reason: '', text: 'You closed the connection.' };
 
 /** Close codes 4000-4499 and those outside 4000-4999 (network, WebSocket layer) are worth a reconnect. */
 export const shouldReconnect = (code) => code < 4500 || code > 4999;
@@ -146,11 +146,11 @@ export async function fetchToken(endpoint = '/herald-token') {
 /**
  * A native client through the JS SDK, for a signed-in user: subscribes to `channel` (recovered after every reconnect)
  * and shows the user's inbox, acknowledging each entry. `since`: a position kept from an earlier client, to recover
- * from. Reports the same statuses as plainClient, plus
+ * from. `debug`: the SDK logs what it does to the console. Reports the same statuses as plainClient, plus
  * `on.message({kind: 'channel' | 'inbox' | 'other', time, channel?, offset?, data, recovered})` and
  * `on.notice({kind: 'subscribed' | 'recovered' | 'not-recovered' | 'refused' | 'error', text})`.
  */
-export function nativeClient(url, { getToken, channel, since, minDelay = 500, maxDelay = 20000 }, on) {
+export function nativeClient(url, { getToken, channel, since, debug = false, minDelay = 500, maxDelay = 20000 }, on) {
   let state = 'disconnected';
   let attempt = 0;
   let lastClose;
@@ -166,13 +166,18 @@ export function nativeClient(url, { getToken, channel, since, minDelay = 500, ma
   // README, "Reconnect and recovery"); this transport sees each attempt start, so the page can count down to it.
   const transport = webSocketTransport();
   const herald = new Herald(url, {
+    debug, // logs the SDK's steps to the console, in SDK versions that have the option (others ignore it)
     minReconnectDelay: minDelay,
     maxReconnectDelay: maxDelay,
     getToken: async () => {
       try {
         return await getToken();
       } catch (e) {
-        noToken = e.message || String(e);
+        // A missing token does not appear by waiting: once the SDK has handled this failure, stop and say what to do.
+        const message = String(e.message || e).replace(/^no token: /, '');
+        noToken = true;
+        lastClose = { code: 0, title: 'No token', meaning: message, reason: '', text: `No token: ${message}` };
+        setTimeout(() => herald.disconnect());
         throw e;
       }
     },
@@ -194,15 +199,7 @@ export function nativeClient(url, { getToken, channel, since, minDelay = 500, ma
   });
   herald.on('disconnect', (e) => {
     if (userClosed) return;
-    if (noToken) {
-      // A missing token does not appear by waiting: stop (once the SDK has finished handling this close) and say
-      // what to do.
-      const message = noToken.replace(/^no token: /, '');
-      noToken = false;
-      lastClose = { code: 0, title: 'No token', meaning: message, reason: '', text: `No token: ${message}` };
-      queueMicrotask(() => herald.disconnect());
-      return;
-    }
+    if (noToken) return; // reported when the client stops, see getToken
     const close = describeClose(e.code, e.reason || lastError?.message);
     lastClose = close;
     missed = 0;
@@ -213,6 +210,7 @@ export function nativeClient(url, { getToken, channel, since, minDelay = 500, ma
   });
   herald.on('state', (s) => {
     if (s === 'disconnected' && state !== 'disconnected') {
+      noToken = false;
       status({ state: 'disconnected', close: lastClose ?? closedByUser });
     }
   });

@@ -163,7 +163,8 @@ native = wire('native', (on) => {
   const url = $('url').value.trim();
   const channel = $('channel').value.trim();
   const since = previous && previous.url === url && previous.channel === channel ? previous.client.subscription.position : undefined;
-  const client = nativeClient(url, { getToken: pasted ? async () => pasted : () => fetchToken(), channel, since }, on);
+  const getToken = pasted ? async () => pasted : () => fetchToken();
+  const client = nativeClient(url, { getToken, channel, since, debug: params.has('debug') }, on);
   previous = { url, channel, client };
   return client;
 });

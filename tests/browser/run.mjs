@@ -234,7 +234,7 @@ try {
   await check('Disconnect, three publishes, Connect: "Recovered 3 missed messages", each once', async () => {
     await toggle('native');
     await waitState('native', 'disconnected');
-    if (!(await statusText('native')).includes('you closed the connection')) throw new Error(`status: ${await statusText('native')}`);
+    if (!(await statusText('native')).includes('You closed the connection')) throw new Error(`status: ${await statusText('native')}`);
     await until('the SDK connection to close', async () => (await api('presence_stats', { channel: CHANNEL }).catch(() => ({ connections: 0 }))).connections === 0);
     for (let i = 1; i <= 3; i++) await api('publish', { channel: CHANNEL, data: { title: `Missed ${i}` } });
     const before = (await feedItems('native')).length;
@@ -314,6 +314,14 @@ try {
     } finally {
       await demo.close();
     }
+  });
+
+  await check('the page fits a phone\'s width', async () => {
+    await page.setViewportSize({ width: 400, height: 860 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    if (overflow > 0) throw new Error(`the page is ${overflow} px wider than the screen`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(shots, '08-phone.png') });
   });
 
   if (pageErrors.length) {
