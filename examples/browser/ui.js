@@ -32,7 +32,8 @@ function renderData(data) {
 
 /** Adds a message card at the top of the feed: time, where it came from, offset, data, raw JSON on demand. */
 function addMessage(feed, m) {
-  const source = m.kind === 'inbox' ? 'inbox' : m.kind === 'where' ? 'where match' : m.channel ?? 'no channel';
+  // 'other': a publication to no subscribed channel (a `where` match, or the user's when inboxes are off).
+  const source = m.kind === 'inbox' ? 'inbox' : m.kind === 'where' ? 'where match' : m.channel ?? 'where or user';
   const head = el('div', 'card-head', [
     el('span', `chip chip-${m.kind}`, source),
     m.offset !== undefined ? el('span', 'offset', `#${m.offset}`) : null,
