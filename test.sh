@@ -40,17 +40,18 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   echo "dotnet test exited with $status but no test failed: a test host crashed or hung (the test it was running is named above)" >&2
   failed=1
 fi
-# SDKs, then the examples (which use the built JS SDK): each test.sh starts its own Herald and prints its runner's
-# summary. Their counts join the total.
+# SDKs, then the examples (which use the built JS SDK), then the example page in a real Chromium (tests/browser):
+# each test.sh starts its own Herald and prints its runner's summary. Their counts join the total.
 export HERALD_SKIP_BUILD=1 # built above
-for sdk_test in sdk/*/test.sh examples/test.sh; do
-  [ -f "$sdk_test" ] || continue
-  name=$(basename "$(dirname "$sdk_test")")
-  echo "== SDK: $name"
-  log="$results/sdk-$name.log"
-  sdk_status=0
-  NO_COLOR=1 FORCE_COLOR=0 bash "$sdk_test" 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g' | tee "$log" || sdk_status=$?
-  # "N passed, M failed" (php, python, java runners) or vitest's "Tests  N passed | M failed (T)".
+export HERALD_TEST_RESULTS="$results" # where suites save artifacts (the browser test's screenshots: browser/*.png)
+for suite_test in sdk/*/test.sh examples/test.sh tests/browser/test.sh; do
+  [ -f "$suite_test" ] || continue
+  suite=$(dirname "$suite_test")
+  echo "== $suite"
+  log="$results/${suite//\//-}.log"
+  suite_status=0
+  NO_COLOR=1 FORCE_COLOR=0 bash "$suite_test" 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g' | tee "$log" || suite_status=$?
+  # "N passed, M failed" (php, python, java, examples and browser runners) or vitest's "Tests  N passed | M failed (T)".
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 || true)
   if [ -n "$line" ]; then
     p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
@@ -60,8 +61,8 @@ for sdk_test in sdk/*/test.sh examples/test.sh; do
     f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
   fi
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-  if [ "$sdk_status" -ne 0 ]; then
-    echo "SDK $name: tests failed (exit $sdk_status)" >&2
+  if [ "$suite_status" -ne 0 ]; then
+    echo "$suite: tests failed (exit $suite_status)" >&2
     status=1
     [ "${f:-0}" -gt 0 ] || failed=$((failed + 1))
   fi

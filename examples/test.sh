@@ -2,7 +2,8 @@
 # Runs every example against a real Herald started on free loopback ports (test/run.mjs), so none of them rots:
 # php/udp_push.php, laravel/, spring/ (compiled with javac against sdk/java/src), and the JavaScript examples'
 # logic modules (browser/app.js, vue/notifications.js, uniapp/pages/notify-logic.js,
-# miniprogram/pages/notify/notify-logic.js) in Node, with a fake `document`, `uni` and `wx`.
+# miniprogram/pages/notify/notify-logic.js) in Node, with fake `uni` and `wx` objects. The page itself runs in a real
+# browser in tests/browser.
 # Needs the .NET 10 SDK, Node 20+, php-cli (sockets, curl optional) and a JDK. Prints one line per example and
 # "N passed, M failed". HERALD_SKIP_BUILD=1 skips building Herald when src/Herald is already built (Debug).
 set -euo pipefail

@@ -1,27 +1,10 @@
-// Test doubles for examples/test.sh: a minimal `document`, and `wx` / `uni` objects whose connectSocket is backed by
+// Test doubles for examples/test.sh: `wx` / `uni` objects whose connectSocket is backed by
 // a real `ws` socket (as sdk/js/test/fakeSocketApi.ts does for the SDK's own tests).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(fileURLToPath(new URL('../../sdk/js/package.json', import.meta.url)));
 const WebSocket = require('ws');
-
-/** Enough of `document` for browser/app.js: getElementById, createElement('li'), appendChild, textContent. */
-export function fakeDocument() {
-  const elements = new Map();
-  return {
-    getElementById(id) {
-      if (!elements.has(id)) elements.set(id, { id, children: [], appendChild(child) { this.children.push(child); return child; } });
-      return elements.get(id);
-    },
-    createElement(tag) {
-      return { tagName: tag.toUpperCase(), textContent: '' };
-    },
-    lines(id) {
-      return this.getElementById(id).children.map((c) => c.textContent);
-    },
-  };
-}
 
 /** A fake `wx` or `uni`: connectSocket over `ws`, request answering {token}, showToast recorded in `toasts`. */
 export function fakeMiniApi(flavor, token) {

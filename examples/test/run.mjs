@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { fakeDocument, fakeMiniApi } from './fakes.mjs';
+import { fakeMiniApi } from './fakes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const examples = resolve(here, '..');
@@ -111,25 +111,55 @@ try {
     client.ws.close();
   });
 
-  await example('browser/app.js: plain client and native client (JS SDK) receive publishes', async () => {
-    const document = fakeDocument();
-    globalThis.document = document;
-    const { startPlain, startNative } = await import('../browser/app.js');
-    const ws = startPlain(wsUrl, { school_id: '9', school_class_id: '3' });
+  await example('browser/app.js: plain client and native client (JS SDK) receive publishes; statuses and reasons', async () => {
+    const { plainClient, nativeClient, describeClose } = await import('../browser/app.js');
+    /** What ui.js would draw: every status, message and notice, in order. */
+    const recorder = () => {
+      const r = { statuses: [], messages: [], notices: [], errors: [] };
+      r.on = { status: (s) => r.statuses.push(s), message: (m) => r.messages.push(m), notice: (n) => r.notices.push(n), error: (t) => r.errors.push(t) };
+      r.state = () => r.statuses.at(-1)?.state;
+      return r;
+    };
+    const plain = recorder();
+    const ws = plainClient(wsUrl, { school_id: '9', school_class_id: '3' }, plain.on);
+    ws.connect();
+    ws.connect(); // a second connect while one is open does nothing
     await until('the attributes to apply', async () => (await api('count', { where: { school_class_id: '3' } })).connections === 1);
     await api('publish', { where: { school_id: '9' }, data: { notice: 'closed tomorrow' } });
-    await until('the plain publish', () => document.lines('plain').includes('received: {"notice":"closed tomorrow"}'));
-    ws.close();
+    await until('the plain publish', () => plain.messages.some((m) => m.kind === 'where' && m.data.notice === 'closed tomorrow'));
+    if ((await api('count', { where: { school_class_id: '3' } })).connections !== 1) throw new Error('connect() twice opened two connections');
+    // A disconnect from the backend that allows a reconnect: the plain client comes back by itself.
+    const { clients } = await api('count', { where: { school_class_id: '3' }, list: true });
+    await api('disconnect', { client: clients[0].client });
+    await until('the reconnecting status', () => plain.statuses.some((s) => s.state === 'reconnecting' && s.close.code === 4004));
+    await until('the reconnect', async () => plain.state() === 'connected' && (await api('count', { where: { school_class_id: '3' } })).connections === 1);
+    ws.disconnect();
+    if (plain.state() !== 'disconnected' || plain.statuses.at(-1).close.title !== 'Disconnected') throw new Error(`after disconnect: ${JSON.stringify(plain.statuses.at(-1))}`);
 
-    const herald = startNative(wsUrl, async () => token(42), 'notifications#42');
-    await until('the subscription', () => document.lines('native').includes('subscribed to notifications#42'));
+    const native = recorder();
+    const herald = nativeClient(wsUrl, { getToken: async () => token(42), channel: 'notifications#42' }, native.on);
+    herald.connect();
+    await until('the subscription', () => native.notices.some((n) => n.kind === 'subscribed' && n.text === 'Subscribed to notifications#42 at offset 0'));
     await api('publish', { channel: 'notifications#42', data: { title: 'channel hello' } });
     await api('publish', { user: '42', data: { title: 'inbox hello' } });
-    await until('the channel publish', () => document.lines('native').some((l) => l.startsWith('notifications#42 #1: {"title":"channel hello"}')));
-    await until('the inbox entry', () => document.lines('native').includes('inbox #1: {"title":"inbox hello"}'));
+    await until('the channel publish', () => native.messages.some((m) => m.kind === 'channel' && m.offset === 1 && m.data.title === 'channel hello'));
+    await until('the inbox entry', () => native.messages.some((m) => m.kind === 'inbox' && m.offset === 1 && m.data.title === 'inbox hello'));
     await until('the inbox ack', async () => (await api('inbox', { user: '42' })).acked === 1);
     herald.disconnect();
-    delete globalThis.document;
+    await api('publish', { channel: 'notifications#42', data: { title: 'missed' } });
+    // A new client of the same channel recovers from the previous one's position.
+    const again = nativeClient(wsUrl, { getToken: async () => token(42), channel: 'notifications#42', since: herald.subscription.position }, native.on);
+    again.connect();
+    await until('the recovery notice', () => native.notices.some((n) => n.kind === 'recovered' && n.text === 'Recovered 1 missed message'));
+    again.disconnect();
+
+    const refused = recorder();
+    const bad = nativeClient(wsUrl, { getToken: async () => 'not-a-token', channel: 'notifications#42' }, refused.on);
+    bad.connect();
+    await until('the refusal', () => refused.state() === 'disconnected');
+    const close = refused.statuses.at(-1).close;
+    if (close.code !== 4503 || !close.text.startsWith('Unauthorized (4503)') || !close.reason.includes('malformed token')) throw new Error(`refusal: ${JSON.stringify(close)}`);
+    if (describeClose(1006).title !== 'Connection lost') throw new Error('1006 is not described');
   });
 
   await example('vue/notifications.js (NotificationBell.vue): lists the user\'s notifications, unsubscribes on stop', async () => {

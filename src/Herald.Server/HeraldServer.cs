@@ -5,6 +5,7 @@ using Herald.Sqlite;
 using Herald.Redis;
 using Herald.Core.Engine;
 using Herald.Server.Api;
+using Herald.Server.Demo;
 using Herald.Server.Ingress;
 using Herald.Server.Logging;
 using Herald.Server.Transports;
@@ -243,8 +244,10 @@ public sealed class HeraldServer : IAsyncDisposable
                 new HealthReply(status, Node.ConnectionCount, ServerInfo.Version, storeError is null ? "ok" : "error: " + storeError, engineState),
                 ApiJsonContext.Relaxed.HealthReply)).ConfigureAwait(false);
         });
+        _app.MapGet("/demo", DemoPage.WriteAsync);
         _app.MapGet("/", () => Results.Text(
-            $"Herald {ServerInfo.Version}: connect with WebSocket to this address; publish with POST /api/publish or a UDP datagram.\n"));
+            $"Herald {ServerInfo.Version}: connect with WebSocket to this address; publish with POST /api/publish or a UDP datagram. " +
+            "A demo page: GET /demo.\n"));
     }
 
     private IPEndPoint ResolveHttpEndPoint(IPAddress configured)
