@@ -5,7 +5,8 @@ using Herald.Protocol;
 namespace Herald.Fuzz.Targets;
 
 /// <summary>
-/// A publish body, as <c>POST /api/publish</c> and UDP carry it: the bytes go to <see cref="PublishRequestParser.TryParse"/>;
+/// A publish body, as <c>POST /api/publish</c> and UDP carry it: the bytes pass the edge's text check
+/// (<see cref="JsonText.TryValidate"/>, run once per HTTP body and per datagram) and go to <see cref="PublishRequestParser.TryParse"/>;
 /// an accepted request is published on a real node with subscribers, who must receive only what a conforming client
 /// accepts.
 /// </summary>
@@ -25,6 +26,14 @@ internal sealed class PublishBodyTarget : FuzzTarget
     public override void Run(byte[] input)
     {
         _log.Clear();
+        if (!JsonText.TryValidate(input, out var textError))
+        {
+            if (textError.Length == 0)
+            {
+                throw new FuzzFinding("text refused without a message");
+            }
+            return; // refused with InvalidText (115) before parsing, as the HTTP API and UDP ingress do
+        }
         if (!PublishRequestParser.TryParse(input, out var request, out var code, out var error))
         {
             if (code is <= ErrorCodes.Internal or >= 200 || error.Length == 0)
