@@ -40,14 +40,28 @@ public sealed class BatchedFramesTests
         return client;
     }
 
-    private static async Task<List<ulong>> ReadAsync(HeraldClient client, int count)
+    private static Task<List<ulong>> ReadAsync(HeraldClient client, int count) =>
+        CollectAsync(client.ReadPublicationsAsync, count, p => p.Offset);
+
+    /// <summary>The first <paramref name="count"/> items' offsets; fails, naming what did arrive, when the rest do not come.</summary>
+    private static async Task<List<ulong>> CollectAsync<T>(Func<CancellationToken, IAsyncEnumerable<T>> read, int count, Func<T, ulong> offset)
     {
         var offsets = new List<ulong>();
-        await using var publications = client.ReadPublicationsAsync().GetAsyncEnumerator();
-        while (offsets.Count < count)
+        using var timeout = new CancellationTokenSource(Timeouts.Default);
+        try
         {
-            Assert.True(await publications.MoveNextAsync().AsTask().DefaultTimeout(), $"only {string.Join(",", offsets)} arrived");
-            offsets.Add(publications.Current.Offset);
+            await foreach (var item in read(timeout.Token))
+            {
+                offsets.Add(offset(item));
+                if (offsets.Count == count)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"only {string.Join(",", offsets)} arrived");
         }
         return offsets;
     }
@@ -87,13 +101,7 @@ public sealed class BatchedFramesTests
         await server.SendTogetherAsync(pushFirst ? [live, reply] : [reply, live]);
         await connecting.DefaultTimeout();
 
-        var offsets = new List<ulong>();
-        await using var inbox = client.ReadInboxAsync().GetAsyncEnumerator();
-        while (offsets.Count < 4)
-        {
-            Assert.True(await inbox.MoveNextAsync().AsTask().DefaultTimeout(), $"only {string.Join(",", offsets)} arrived");
-            offsets.Add(inbox.Current.Offset);
-        }
+        var offsets = await CollectAsync(client.ReadInboxAsync, 4, e => e.Offset);
         Assert.Equal([1UL, 2, 3, 4], offsets);
     }
 
