@@ -84,6 +84,7 @@ public sealed class BatchedFramesTests
         await server.SendTogetherAsync(pushesFirst ? [Pub("c", 8), Pub("c", 9), reply] : [reply, Pub("c", 8), Pub("c", 9)]);
 
         Assert.Equal([4UL, 5, 6, 7, 8, 9], await ReadAsync(client, 6));
+        server.Drop(); // ends the test without the client's 2 s wait for a close handshake
     }
 
     [Theory]
@@ -103,6 +104,7 @@ public sealed class BatchedFramesTests
 
         var offsets = await CollectAsync(client.ReadInboxAsync, 4, e => e.Offset);
         Assert.Equal([1UL, 2, 3, 4], offsets);
+        server.Drop(); // ends the test without the client's 2 s wait for a close handshake
     }
 
     [Fact]
@@ -122,6 +124,7 @@ public sealed class BatchedFramesTests
         await server.SendTogetherAsync(Pub("t", 6), Reply(connect, """{"client":"c2","subs":{"t":""" + Recovered(since: 3, offset: 5) + "}}"), Pub("t", 7));
 
         Assert.Equal([3UL, 4, 5, 6, 7], await ReadAsync(client, 5));
+        server.Drop(); // ends the test without the client's 2 s wait for a close handshake
     }
 
     [Fact]
@@ -136,6 +139,7 @@ public sealed class BatchedFramesTests
         await server.SendTogetherAsync(Reply(resync, Recovered(since: 4, offset: 7)), Pub("c", 8));
 
         Assert.Equal([4UL, 5, 6, 7, 8], await ReadAsync(client, 5));
+        server.Drop(); // ends the test without the client's 2 s wait for a close handshake
     }
 
     [Fact]
@@ -152,5 +156,6 @@ public sealed class BatchedFramesTests
 
         Assert.Equal([4UL, 2], await ReadAsync(client, 2));
         Assert.Equal(["c"], failed);
+        server.Drop(); // ends the test without the client's 2 s wait for a close handshake
     }
 }
