@@ -216,16 +216,21 @@ public sealed partial class HeraldClient
         catch (Exception ex) when (ex is HeraldException or InvalidOperationException or WebSocketException
             or TimeoutException or OperationCanceledException or ObjectDisposedException)
         {
-            // An error reply was handled in the receive loop; without a reply the next connection recovers from the same position.
-            List<string>? failed = null;
+            // An error reply was handled in the receive loop. Without a reply the connection is not to be trusted: drop
+            // it, and the next one recovers from the same position what was held here.
+            var unanswered = false;
             lock (_streamLock)
             {
                 if (_streams.TryGetValue(channel, out var stream) && stream.PendingCalls.Remove(id))
                 {
-                    ReleaseHeld(channel, stream, ref failed);
+                    stream.Held.Clear();
+                    unanswered = true;
                 }
             }
-            RaiseRecoveryFailed(failed);
+            if (unanswered)
+            {
+                socket?.Abort();
+            }
         }
     }
 
