@@ -56,8 +56,17 @@ public sealed partial class HeraldClient
         {
             parameters["since"] = since;
         }
-        var result = await CallAsync(ProtocolNames.Methods.Connect, parameters, cancellation, requireConnected: false, id: id, socket: socket,
-            onReply: message => OnConnectReply(id, message)).ConfigureAwait(false);
+        JsonElement result;
+        try
+        {
+            result = await CallAsync(ProtocolNames.Methods.Connect, parameters, cancellation, requireConnected: false, id: id, socket: socket,
+                onReply: message => OnConnectReply(id, message)).ConfigureAwait(false);
+        }
+        catch
+        {
+            AbandonConnect(id); // the connection may have ended before connect was even prepared: nothing may wait for it
+            throw;
+        }
         if (result.TryGetProperty("ping", out var ping) && ping.GetInt32() > 0)
         {
             // The server pings every "ping" seconds: silence for longer than ping + pong means the connection is dead.

@@ -357,6 +357,26 @@ public sealed partial class HeraldClient
         RaiseRecoveryFailed(failed);
     }
 
+    /// <summary>Connect got no reply: what waited for it is recovered on the next connection, from the same positions.</summary>
+    private void AbandonConnect(ulong id)
+    {
+        lock (_streamLock)
+        {
+            if (_connectPending == id)
+            {
+                _connectPending = 0;
+                _heldInbox.Clear();
+            }
+            foreach (var stream in _streams.Values)
+            {
+                if (stream.PendingCalls.Remove(id))
+                {
+                    stream.Held.Clear();
+                }
+            }
+        }
+    }
+
     /// <summary>An <c>inbox</c> push, in the receive loop.</summary>
     private void OnInboxPush(ulong offset, JsonElement data)
     {

@@ -121,6 +121,13 @@ public sealed class ChaosRun : IAsyncDisposable
             $"{_ackedInbox.Values.Sum(u => u.Count)} inbox entries acknowledged, {_publishFailures} publishes not acknowledged, " +
             $"{drops} drops, {blackouts} blackouts");
 
+        // Everyone may come back now, and one last publication follows: a client told recovered:false at the very end
+        // must show the gap before it, like every other.
+        foreach (var subscriber in _subscribers)
+        {
+            subscriber.Proxy.Blackout(() => true);
+        }
+        await PublishLastAsync();
         await WaitForCatchUpAsync();
         _output.WriteLine($"{clock.Elapsed.TotalSeconds:F1}s: caught up; reconnects per client: {string.Join(",", _subscribers.Select(s => s.Client.Reconnects))}");
         Check();
@@ -178,6 +185,33 @@ public sealed class ChaosRun : IAsyncDisposable
 
     /// <summary>How many times the clients reported recovered:false.</summary>
     public int RecoveryFailures => _subscribers.Sum(s => s.RecoveryFailures);
+
+    private async Task PublishLastAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            if (_alivePort() is { } port)
+            {
+                try
+                {
+                    using var response = await http.PostAsync($"http://127.0.0.1:{port}/api/publish",
+                        new StringContent($$"""{"channel":"{{Channel}}","data":"last"}""", Encoding.UTF8, "application/json"));
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        using var reply = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                        _ackedChannel[reply.RootElement.GetProperty("offset").GetUInt64()] = "last";
+                        return;
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
+                {
+                }
+            }
+            await Task.Delay(100);
+        }
+        Assert.Fail("the last publication was never acknowledged");
+    }
 
     private async Task WaitForCatchUpAsync()
     {
