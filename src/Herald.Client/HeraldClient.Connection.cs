@@ -117,9 +117,9 @@ public sealed partial class HeraldClient
                     delay = _options.MinReconnectDelay;
                     break;
                 }
-                catch (Exception ex) when (ex is WebSocketException or HeraldException or TimeoutException or IOException or OperationCanceledException
-                    or InvalidOperationException)
+                catch (Exception) when (!_disposed.IsCancellationRequested)
                 {
+                    // Any failure to connect is retried: this loop is what keeps the client connected.
                     delay = TimeSpan.FromTicks(Math.Min(_options.MaxReconnectDelay.Ticks, delay.Ticks * 2));
                 }
             }

@@ -213,9 +213,10 @@ public sealed partial class HeraldClient
             await CallAsync(ProtocolNames.Methods.Subscribe, parameters, _disposed.Token, id: id, socket: socket,
                 onReply: message => OnSubscribeReply(channel, token, StreamUse.Resync, withSince: true, id, message)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is HeraldException or InvalidOperationException or WebSocketException
-            or TimeoutException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception)
         {
+            // Whatever went wrong (this runs in the background, nobody awaits it), the id must not stay pending: that
+            // would hold the channel's publications for good.
             // An error reply was handled in the receive loop. Without a reply the connection is not to be trusted: drop
             // it, and the next one recovers from the same position what was held here.
             var unanswered = false;
@@ -423,6 +424,17 @@ public sealed partial class HeraldClient
         lock (_streamLock)
         {
             return [.. _streams.Where(s => !s.Value.FromToken).Select(s => s.Key)];
+        }
+    }
+
+    /// <summary>The client's position in each channel, for failure messages of tests.</summary>
+    internal string DescribeStreams()
+    {
+        lock (_streamLock)
+        {
+            return string.Join("; ", _streams.Select(s =>
+                $"{s.Key}: offset {s.Value.Offset} epoch {s.Value.Epoch} pending [{string.Join(",", s.Value.PendingCalls)}] held {s.Value.Held.Count}")) +
+                $"; inbox {_inboxOffset}, connect pending {_connectPending}";
         }
     }
 

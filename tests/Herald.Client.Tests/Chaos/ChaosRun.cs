@@ -280,7 +280,8 @@ public sealed class ChaosRun : IAsyncDisposable
         var missing = _ackedChannel.Keys.Where(o => o > previous).Order().ToList();
         if (missing.Count > 0)
         {
-            yield return $"{missing.Count} acknowledged publications after its last offset {previous} never arrived (first {missing[0]})";
+            yield return $"{missing.Count} acknowledged publications after its last offset {previous} never arrived (first {missing[0]}; " +
+                $"connected now: {subscriber.Client.IsConnected}, {subscriber.Client.Reconnects} reconnects; {subscriber.Client.DescribeStreams()})";
         }
         foreach (var failure in subscriber.Errors)
         {
