@@ -10,12 +10,38 @@ public sealed partial class HeraldClient
 {
     private async Task OpenAsync(CancellationToken cancellation)
     {
+        // The previous connection's receive loop has ended (its pending replies failed) before a new one starts, so
+        // the streams' state belongs to one connection at a time.
+        await ((Task)_receiving).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol(ProtocolNames.SubprotocolV1);
-        await socket.ConnectAsync(_options.Url, cancellation).ConfigureAwait(false);
+        try
+        {
+            await socket.ConnectAsync(_options.Url, cancellation).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
         _socket = socket;
         ClientId = null;
-        var receiving = Task.Run(() => ReceiveLoopAsync(socket));
+        _silence = Timeout.InfiniteTimeSpan;
+        _receiving = Task.Run(() => ReceiveLoopAsync(socket));
+        try
+        {
+            await ConnectAndResubscribeAsync(socket, cancellation).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Abort();
+            await ((Task)_receiving).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+    }
+
+    private async Task ConnectAndResubscribeAsync(ClientWebSocket socket, CancellationToken cancellation)
+    {
         var parameters = new JsonObject();
         if (_options.GetToken is not null && await _options.GetToken(cancellation).ConfigureAwait(false) is { } token)
         {
@@ -25,32 +51,47 @@ public sealed partial class HeraldClient
         {
             parameters["attrs"] = new JsonObject([.. attributes.Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value))]);
         }
-        var result = await CallAsync(ProtocolNames.Methods.Connect, parameters, cancellation, requireConnected: false).ConfigureAwait(false);
+        var id = NextId();
+        if (PrepareConnect(id) is { } since)
+        {
+            parameters["since"] = since;
+        }
+        JsonElement result;
+        try
+        {
+            result = await CallAsync(ProtocolNames.Methods.Connect, parameters, cancellation, requireConnected: false, id: id, socket: socket,
+                onReply: message => OnConnectReply(id, message)).ConfigureAwait(false);
+        }
+        catch
+        {
+            AbandonConnect(id); // the connection may have ended before connect was even prepared: nothing may wait for it
+            throw;
+        }
+        if (result.TryGetProperty("ping", out var ping) && ping.GetInt32() > 0)
+        {
+            // The server pings every "ping" seconds: silence for longer than ping + pong means the connection is dead.
+            _silence = TimeSpan.FromSeconds(ping.GetInt32() + (result.TryGetProperty("pong", out var pong) ? pong.GetInt32() : 10));
+        }
         ClientId = result.GetProperty("client").GetString();
         UserId = result.TryGetProperty("user", out var user) ? user.GetString() : "";
-        if (result.TryGetProperty("inbox", out var inbox))
-        {
-            foreach (var entry in inbox.GetProperty("publications").EnumerateArray())
-            {
-                DeliverInbox(entry.GetProperty("offset").GetUInt64(), entry.GetProperty("data"));
-            }
-        }
         if (result.TryGetProperty("expires_in", out var expiresIn))
         {
             ScheduleRefresh(TimeSpan.FromSeconds(expiresIn.GetInt64()));
         }
-        // Resubscribe what the app subscribed to, recovering from the last offset seen on each channel.
-        foreach (var (channel, mark) in _subscriptions.ToArray())
+        // Subscribe again to what the app subscribed to, recovering from the last publication received on each channel.
+        foreach (var channel in ChannelsToResubscribe())
         {
-            var since = new JsonObject { ["offset"] = mark.Offset, ["epoch"] = mark.Epoch };
-            var reply = await CallAsync(ProtocolNames.Methods.Subscribe, new JsonObject { ["channel"] = channel, ["since"] = mark.Epoch.Length == 0 ? null : since }, cancellation).ConfigureAwait(false);
-            if (reply.TryGetProperty("recovered", out var recovered) && !recovered.GetBoolean())
+            try
             {
-                RecoveryFailed?.Invoke(this, channel);
+                await SubscribeCallAsync(channel, null, StreamUse.Resubscribe, cancellation, socket).ConfigureAwait(false);
             }
-            Track(channel, reply);
+            catch (HeraldException ex) when (ex.Code != ErrorCodes.StoreUnavailable)
+            {
+                // Refused for good (a private channel whose token expired, a namespace removed): trying again cannot help.
+                ForgetStream(channel);
+                ResubscribeFailed?.Invoke(this, new ResubscribeFailure(channel, ex));
+            }
         }
-        _ = receiving;
     }
 
     /// <summary>Reconnects with exponential backoff and jitter whenever the connection ends, until disposed or told not to.</summary>
@@ -59,7 +100,7 @@ public sealed partial class HeraldClient
         var delay = _options.MinReconnectDelay;
         while (!_disposed.IsCancellationRequested)
         {
-            var code = await WaitForCloseAsync().ConfigureAwait(false);
+            var code = await _receiving.ConfigureAwait(false);
             Disconnected?.Invoke(this, code);
             if (_disposed.IsCancellationRequested || !DisconnectCodes.ShouldReconnect(code))
             {
@@ -76,30 +117,13 @@ public sealed partial class HeraldClient
                     delay = _options.MinReconnectDelay;
                     break;
                 }
-                catch (Exception ex) when (ex is WebSocketException or HeraldException or TimeoutException or IOException or OperationCanceledException)
+                catch (Exception) when (!_disposed.IsCancellationRequested)
                 {
-                    _socket?.Abort();
+                    // Any failure to connect is retried: this loop is what keeps the client connected.
                     delay = TimeSpan.FromTicks(Math.Min(_options.MaxReconnectDelay.Ticks, delay.Ticks * 2));
                 }
             }
         }
-    }
-
-    private async Task<int> WaitForCloseAsync()
-    {
-        var socket = _socket!;
-        while (socket.State is WebSocketState.Open or WebSocketState.Connecting or WebSocketState.CloseSent)
-        {
-            try
-            {
-                await Task.Delay(50, _disposed.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return 1000;
-            }
-        }
-        return (int?)socket.CloseStatus ?? 1006;
     }
 
     private void ScheduleRefresh(TimeSpan expiresIn)
@@ -130,20 +154,30 @@ public sealed partial class HeraldClient
         }
     }
 
-    private async Task<JsonElement> CallAsync(string method, JsonObject parameters, CancellationToken cancellation, bool requireConnected = true)
+    private ulong NextId() => (ulong)Interlocked.Increment(ref _nextId);
+
+    /// <summary>
+    /// Sends a command and waits for its reply. <paramref name="onReply"/> runs in the receive loop as the reply is
+    /// read, before any frame after it, so state the reply carries is in place before the pushes that follow it.
+    /// </summary>
+    private async Task<JsonElement> CallAsync(string method, JsonObject parameters, CancellationToken cancellation, bool requireConnected = true,
+        ulong id = 0, ClientWebSocket? socket = null, Action<JsonElement>? onReply = null)
     {
-        var socket = _socket ?? throw new InvalidOperationException("call ConnectAsync first");
+        socket ??= _socket ?? throw new InvalidOperationException("call ConnectAsync first");
         if (requireConnected && ClientId is null && method != ProtocolNames.Methods.Connect)
         {
             throw new InvalidOperationException("not connected");
         }
-        var id = (ulong)Interlocked.Increment(ref _nextId);
-        var reply = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = reply;
+        if (id == 0)
+        {
+            id = NextId();
+        }
+        var call = new PendingCall(new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously), onReply);
+        _pending[id] = call;
         try
         {
             await SendAsync(socket, new JsonObject { ["id"] = id, ["method"] = method, ["params"] = parameters }.ToJsonString(), cancellation).ConfigureAwait(false);
-            var message = await reply.Task.WaitAsync(_options.CommandTimeout, cancellation).ConfigureAwait(false);
+            var message = await call.Reply.Task.WaitAsync(_options.CommandTimeout, cancellation).ConfigureAwait(false);
             if (message.TryGetProperty("error", out var error))
             {
                 throw new HeraldException(error.GetProperty("code").GetInt32(), error.GetProperty("message").GetString() ?? "");
@@ -169,10 +203,12 @@ public sealed partial class HeraldClient
         }
     }
 
-    private async Task ReceiveLoopAsync(ClientWebSocket socket)
+    /// <summary>Reads frames until the connection ends; returns the close code (1006 when it ended without a close frame).</summary>
+    private async Task<int> ReceiveLoopAsync(ClientWebSocket socket)
     {
         var buffer = new byte[16 * 1024];
         using var message = new MemoryStream();
+        using var silence = new CancellationTokenSource();
         try
         {
             while (true)
@@ -181,14 +217,16 @@ public sealed partial class HeraldClient
                 ValueWebSocketReceiveResult result;
                 do
                 {
-                    result = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None).ConfigureAwait(false);
+                    // Cancelling a receive aborts the socket: a connection silent for longer than ping + pong is dead.
+                    silence.CancelAfter(_silence);
+                    result = await socket.ReceiveAsync(buffer.AsMemory(), silence.Token).ConfigureAwait(false);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         if (socket.State == WebSocketState.CloseReceived)
                         {
                             await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None).ConfigureAwait(false);
                         }
-                        return;
+                        return (int?)socket.CloseStatus ?? 1006;
                     }
                     message.Write(buffer, 0, result.Count);
                 } while (!result.EndOfMessage);
@@ -196,14 +234,18 @@ public sealed partial class HeraldClient
                 await HandleAsync(socket, document.RootElement).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or JsonException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (ex is WebSocketException or JsonException or ObjectDisposedException or OperationCanceledException
+            or InvalidOperationException or FormatException or KeyNotFoundException)
         {
+            socket.Abort();
+            return 1006;
         }
         finally
         {
+            OnConnectionEnded();
             foreach (var pending in _pending.Values)
             {
-                pending.TrySetException(new WebSocketException("the connection closed"));
+                pending.Reply.TrySetException(new WebSocketException("the connection closed"));
             }
         }
     }
@@ -212,9 +254,11 @@ public sealed partial class HeraldClient
     {
         if (message.TryGetProperty("id", out var id))
         {
-            if (_pending.TryGetValue(id.GetUInt64(), out var reply))
+            if (_pending.TryGetValue(id.GetUInt64(), out var call))
             {
-                reply.TrySetResult(message.Clone());
+                var reply = message.Clone();
+                call.OnReply?.Invoke(reply);
+                call.Reply.TrySetResult(reply);
             }
             return;
         }
@@ -228,37 +272,20 @@ public sealed partial class HeraldClient
                 await SendAsync(socket, """{"method":"pong"}""", CancellationToken.None).ConfigureAwait(false);
                 break;
             case ProtocolNames.Pushes.Publication:
-                var channel = message.TryGetProperty("channel", out var c) ? c.GetString() : null;
-                var offset = message.TryGetProperty("offset", out var o) ? o.GetUInt64() : 0;
-                if (channel is not null && offset != 0 && _subscriptions.TryGetValue(channel, out var mark))
-                {
-                    if (offset <= mark.Offset)
-                    {
-                        return; // already seen (replayed in a subscribe reply)
-                    }
-                    _subscriptions[channel] = mark with { Offset = offset };
-                }
-                _publications.Writer.TryWrite(new Publication(channel, offset, message.GetProperty("data").Clone()));
+                OnPublicationPush(message);
                 break;
             case ProtocolNames.Pushes.Inbox:
-                DeliverInbox(message.GetProperty("offset").GetUInt64(), message.GetProperty("data"));
+                OnInboxPush(message.GetProperty("offset").GetUInt64(), message.GetProperty("data").Clone());
                 break;
             case ProtocolNames.Pushes.Subscribe:
-                _subscriptions.TryAdd(message.GetProperty("channel").GetString()!, new StreamMark(0, ""));
+                OnServerSubscribed(message.GetProperty("channel").GetString()!);
                 break;
             case ProtocolNames.Pushes.Unsubscribe:
-                _subscriptions.TryRemove(message.GetProperty("channel").GetString()!, out _);
+                ForgetStream(message.GetProperty("channel").GetString()!);
                 break;
         }
     }
 
-    private void DeliverInbox(ulong offset, JsonElement data)
-    {
-        if (offset <= _inboxOffset)
-        {
-            return;
-        }
-        _inboxOffset = offset;
-        _inbox.Writer.TryWrite(new InboxEntry(offset, data.Clone()));
-    }
+    /// <summary>A command waiting for its reply, and what to do in the receive loop when the reply is read.</summary>
+    private sealed record PendingCall(TaskCompletionSource<JsonElement> Reply, Action<JsonElement>? OnReply);
 }

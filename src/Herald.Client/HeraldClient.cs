@@ -17,22 +17,20 @@ namespace Herald.Client;
 public sealed partial class HeraldClient : IAsyncDisposable
 {
     private readonly HeraldClientOptions _options;
-    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<JsonElement>> _pending = new();
-    private readonly ConcurrentDictionary<string, StreamMark> _subscriptions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ulong, PendingCall> _pending = new();
     private readonly Channel<Publication> _publications = Channel.CreateUnbounded<Publication>();
     private readonly Channel<InboxEntry> _inbox = Channel.CreateUnbounded<InboxEntry>();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _disposed = new();
     private ClientWebSocket? _socket;
+    private Task<int> _receiving = Task.FromResult(1000);
     private long _nextId;
-    private ulong _inboxOffset;
     private Task _lifetime = Task.CompletedTask;
     private Timer? _refreshTimer;
+    private TimeSpan _silence = Timeout.InfiniteTimeSpan;
 
     /// <summary>Creates a client; nothing happens until <see cref="ConnectAsync"/>.</summary>
     public HeraldClient(HeraldClientOptions options) => _options = options;
-
-    private sealed record StreamMark(ulong Offset, string Epoch);
 
     /// <summary>This connection's id, once connected.</summary>
     public string? ClientId { get; private set; }
@@ -48,6 +46,12 @@ public sealed partial class HeraldClient : IAsyncDisposable
 
     /// <summary>Raised with the channel name when missed publications could not be recovered: reload that channel's state.</summary>
     public event EventHandler<string>? RecoveryFailed;
+
+    /// <summary>
+    /// Raised when a channel could not be subscribed again after a reconnect because the server refused it (a private
+    /// channel's subscription token expired, say); the client no longer tracks that channel.
+    /// </summary>
+    public event EventHandler<ResubscribeFailure>? ResubscribeFailed;
 
     /// <summary>Raised with the close code whenever the connection ends.</summary>
     public event EventHandler<int>? Disconnected;
@@ -65,23 +69,20 @@ public sealed partial class HeraldClient : IAsyncDisposable
         _lifetime = Task.Run(StayConnectedAsync);
     }
 
-    /// <summary>Subscribes to <paramref name="channel"/>; returns the reply (offset and epoch when the channel keeps history).</summary>
+    /// <summary>
+    /// Subscribes to <paramref name="channel"/>; returns the reply (offset and epoch when the channel keeps history).
+    /// Subscribing again to a channel already subscribed recovers from the last publication received, so nothing is
+    /// skipped or repeated.
+    /// </summary>
     public async Task<JsonElement> SubscribeAsync(string channel, string? subscriptionToken = null, CancellationToken cancellation = default)
     {
-        var parameters = new JsonObject { ["channel"] = channel };
-        if (subscriptionToken is not null)
-        {
-            parameters["token"] = subscriptionToken;
-        }
-        var result = await CallAsync(ProtocolNames.Methods.Subscribe, parameters, cancellation).ConfigureAwait(false);
-        Track(channel, result);
-        return result;
+        return await SubscribeCallAsync(channel, subscriptionToken, StreamUse.Subscribe, cancellation).ConfigureAwait(false);
     }
 
     /// <summary>Unsubscribes from <paramref name="channel"/>.</summary>
     public async Task UnsubscribeAsync(string channel, CancellationToken cancellation = default)
     {
-        _subscriptions.TryRemove(channel, out _);
+        ForgetStream(channel);
         await CallAsync(ProtocolNames.Methods.Unsubscribe, new JsonObject { ["channel"] = channel }, cancellation).ConfigureAwait(false);
     }
 
@@ -125,27 +126,5 @@ public sealed partial class HeraldClient : IAsyncDisposable
         socket?.Dispose();
         _publications.Writer.TryComplete();
         _inbox.Writer.TryComplete();
-    }
-
-    private void Track(string channel, JsonElement result)
-    {
-        if (result.TryGetProperty("epoch", out var epoch))
-        {
-            var offset = result.GetProperty("offset").GetUInt64();
-            var last = offset;
-            if (result.TryGetProperty("publications", out var missed))
-            {
-                foreach (var publication in missed.EnumerateArray())
-                {
-                    last = publication.GetProperty("offset").GetUInt64();
-                    _publications.Writer.TryWrite(new Publication(channel, last, publication.GetProperty("data").Clone(), Recovered: true));
-                }
-            }
-            _subscriptions[channel] = new StreamMark(Math.Max(last, offset), epoch.GetString()!);
-        }
-        else
-        {
-            _subscriptions[channel] = new StreamMark(0, "");
-        }
     }
 }

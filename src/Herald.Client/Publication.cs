@@ -20,3 +20,8 @@ public sealed class HeraldException(int code, string message) : Exception(messag
     /// <summary>One of Herald's error codes (Herald.Protocol.ErrorCodes).</summary>
     public int Code { get; } = code;
 }
+
+/// <summary>A channel the client could not subscribe again after a reconnect, and the server's refusal.</summary>
+/// <param name="Channel">The channel.</param>
+/// <param name="Error">The error reply.</param>
+public sealed record ResubscribeFailure(string Channel, HeraldException Error);

@@ -155,7 +155,7 @@ public sealed partial class Node
                 await HandleRefreshAsync(connection, command).ConfigureAwait(false);
                 break;
             case ProtocolNames.Methods.Unsubscribe:
-                HandleUnsubscribe(connection, command);
+                await HandleUnsubscribeAsync(connection, command).ConfigureAwait(false);
                 break;
             case ProtocolNames.Methods.Publish:
                 await HandleClientPublishAsync(connection, command).ConfigureAwait(false);
@@ -625,14 +625,24 @@ public sealed partial class Node
         return true;
     }
 
-    private void HandleUnsubscribe(Connection connection, ClientCommand command)
+    private async ValueTask HandleUnsubscribeAsync(Connection connection, ClientCommand command)
     {
         if (!TryGetChannel(connection, command, out var channel))
         {
             return;
         }
-        RemoveSubscription(connection, channel);
-        Reply(connection, command.Id);
+        // A delivery already started may hold this connection among its recipients: let those finish first, so no
+        // publication of the channel follows the reply (a client that subscribes again with since would see it twice).
+        var pipe = await _channelPipes.EnterAsync(channel, quiesce: true).ConfigureAwait(false);
+        try
+        {
+            RemoveSubscription(connection, channel);
+            Reply(connection, command.Id);
+        }
+        finally
+        {
+            pipe.Gate.Release();
+        }
     }
 
     private async ValueTask HandleClientPublishAsync(Connection connection, ClientCommand command)

@@ -69,7 +69,10 @@ public sealed partial class Connection
 
     /// <summary>
     /// Whether the live publication at <paramref name="offset"/> of <paramref name="epoch"/> of a stream is new to this
-    /// connection. The first new one clears the mark: from then on the broker's order alone keeps it exact.
+    /// connection; a new one moves the mark. The broker's order alone is not enough: when a node's last subscriber of a
+    /// topic leaves, the node unsubscribes, and messages still queued from that earlier subscription can arrive after
+    /// newer ones of the next (all of them at or below what the next subscription's recovery read, so dropping them
+    /// loses nothing).
     /// </summary>
     internal bool IsNewOnStream(string stream, string epoch, ulong offset)
     {
@@ -87,11 +90,7 @@ public sealed partial class Connection
             {
                 return false;
             }
-            _replayed.Remove(stream);
-            if (_replayed.Count == 0)
-            {
-                _replayed = null;
-            }
+            _replayed[stream] = (epoch, offset);
             return true;
         }
     }
