@@ -192,7 +192,13 @@ public sealed class JwtTokenVerifier : ITokenVerifier
         {
             throw new FormatException("not header.payload.signature");
         }
-        using var document = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(parts[1]));
+        var payload = Base64UrlEncoder.DecodeBytes(parts[1]);
+        // Text first: reading a claim's name through a lone surrogate escape throws (the same check as in ReadClaims).
+        if (!Herald.Protocol.JsonText.TryValidate(payload, out var textError))
+        {
+            return "bad claims: " + textError;
+        }
+        using var document = JsonDocument.Parse(payload);
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
             return "bad claims: the payload must be a JSON object";
