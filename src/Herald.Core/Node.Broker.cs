@@ -10,9 +10,9 @@ using Herald.Protocol;
 namespace Herald.Core;
 
 /// <summary>
-/// Running as one node of a cluster (<see cref="IBroker"/> given): every publish goes through the broker, which
-/// appends it to the channel's history (or the user's inbox) and fans it out in one step, and every node (this one
-/// too) delivers what the broker hands it, in the broker's order. The node listens to the topics of exactly the
+/// The node's side of the broker: every publish goes through the broker (a <see cref="LocalBroker"/> on a single node,
+/// Redis in a cluster), which appends it to the channel's history (or the user's inbox) and hands it out in one step,
+/// and the node delivers what the broker hands it, in the broker's order. The node listens to the topics of exactly the
 /// channels and users it has connections for, plus the broadcast topic (attribute targets, control commands).
 /// </summary>
 public sealed partial class Node
@@ -20,21 +20,27 @@ public sealed partial class Node
     /// <summary>The presence "channel" in which every connection with a user is recorded, for a cluster-wide online. Not a valid channel name.</summary>
     internal const string OnlineChannel = " online";
 
-    private readonly IBroker? _broker;
+    private readonly IBroker _broker;
     private readonly IIdempotencyStore? _sharedIdempotency;
-    private readonly TopicSubscriptions? _topics;
+    private readonly TopicSubscriptions _topics;
     private readonly ConcurrentDictionary<BrokerTopic, (string Epoch, ulong Offset)> _lastSeen = new();
     private readonly ConcurrentDictionary<string, (HashSet<Connection> Seen, long At)> _recentPublishes = new(StringComparer.Ordinal);
-    private long _nextPublishId;
 
-    /// <summary>Whether this node runs in a cluster behind a broker.</summary>
-    public bool IsClustered => _broker is not null;
+    /// <summary>
+    /// Per stream, the gate a recovery holds while it reads (deliveries of the stream wait meanwhile, then skip what the
+    /// recovery already sent).
+    /// </summary>
+    private readonly StreamPipes _channelPipes = new();
+    private readonly StreamPipes _userPipes = new();
+
+    /// <summary>Whether this node runs in a cluster (its broker reaches other nodes).</summary>
+    public bool IsClustered => !_broker.IsLocal;
 
     /// <summary>Whether the broker is reachable (always true on a single node).</summary>
-    public bool BrokerConnected => _broker?.IsConnected ?? true;
+    public bool BrokerConnected => _broker.IsConnected;
 
-    /// <summary>Broker topics this node listens to now (0 on a single node).</summary>
-    public int BrokerTopicCount => _topics?.Count ?? 0;
+    /// <summary>Broker topics this node listens to now (0 on a single node, whose broker hands over every topic in process).</summary>
+    public int BrokerTopicCount => _broker.IsLocal ? 0 : _topics.Count;
 
     private void ChannelFirstOrLast(string channel)
     {
@@ -43,21 +49,21 @@ public sealed partial class Node
         {
             _lastSeen.TryRemove(topic, out _);
         }
-        _topics?.Reconcile(topic);
+        _topics.Reconcile(topic);
     }
 
     private void UserChanged(string user, Connection connection, bool added)
     {
-        if (_broker is null)
-        {
-            return;
-        }
         var topic = BrokerTopic.User(user);
         if (!added && !_users.Contains(user))
         {
             _lastSeen.TryRemove(topic, out _);
         }
-        _topics!.Reconcile(topic);
+        _topics.Reconcile(topic);
+        if (_broker.IsLocal)
+        {
+            return; // who is online is this node's user index; a cluster records it in the shared presence store
+        }
         var change = added
             ? _presence.AddAsync(OnlineChannel, new PresenceEntry(connection.Id, user, null))
             : _presence.RemoveAsync(OnlineChannel, connection.Id, user);
@@ -81,7 +87,7 @@ public sealed partial class Node
     private void TopicFailed(BrokerTopic topic, Exception ex) => NodeLog.BrokerFailed(_logger, "subscribing to", topic.ToString(), ex.Message);
 
     /// <summary>Waits until this node receives <paramref name="topic"/> (no wait on a single node).</summary>
-    private Task TopicReadyAsync(BrokerTopic topic) => _topics?.ReadyAsync(topic) ?? Task.CompletedTask;
+    private Task TopicReadyAsync(BrokerTopic topic) => _topics.ReadyAsync(topic);
 
     private async Task ObserveAsync(Task task, string operation, string name)
     {
@@ -95,154 +101,11 @@ public sealed partial class Node
         }
     }
 
-    /// <summary>
-    /// Publishes through the broker to every target. Each channel with history (and each user with an inbox) gets the
-    /// publication appended and fanned out in one atomic step; the reply says where it was stored. Deliveries happen
-    /// on every node as the broker hands them out, so the number of recipients is not known here (-1).
-    /// </summary>
-    private async Task<PublishResult> PublishBrokeredAsync(PublishRequest request, NamespaceOptions[] namespaces, CancellationToken cancellation)
-    {
-        var targets = request.Channels.Length + request.Users.Length;
-        var storable = request.Where is null;
-        var message = new BrokerMessage
-        {
-            Kind = BrokerMessageKind.Publication,
-            Data = request.Data,
-            DataIsString = request.DataIsString,
-            Where = request.Where is { } where ? AttributeJson.WriteWhere(where) : null,
-            Origin = Id,
-            PublishId = targets > 1 ? Id + "." + Interlocked.Increment(ref _nextPublishId).ToString(System.Globalization.CultureInfo.InvariantCulture) : "",
-            Targets = Math.Max(1, targets),
-        };
-        var sends = new List<(BrokerTopic Topic, bool Stored, Task<StreamPosition> Send)>(Math.Max(1, targets));
-        for (var i = 0; i < request.Channels.Length; i++)
-        {
-            var history = namespaces[i].History;
-            var stored = storable && history.Enabled;
-            sends.Add(Send(BrokerTopic.Channel(request.Channels[i]), stored ? history : null));
-        }
-        foreach (var user in request.Users)
-        {
-            var stored = storable && InboxLimits.Enabled;
-            sends.Add(Send(BrokerTopic.User(user), stored ? InboxLimits : null));
-        }
-        if (targets == 0 && request.Where is not null)
-        {
-            sends.Add(Send(BrokerTopic.Broadcast, null));
-        }
-        Dictionary<string, StreamPosition>? positions = null;
-        Dictionary<string, ulong>? inboxOffsets = null;
-        StoreUnavailableException? failure = null;
-        var failed = new List<string>();
-        foreach (var (topic, stored, send) in sends)
-        {
-            try
-            {
-                var position = await send.ConfigureAwait(false);
-                if (!stored)
-                {
-                    continue;
-                }
-                if (topic.Kind == BrokerTopicKind.Channel)
-                {
-                    (positions ??= new(StringComparer.Ordinal))[topic.Name] = position;
-                }
-                else
-                {
-                    (inboxOffsets ??= new(StringComparer.Ordinal))[topic.Name] = position.Offset;
-                }
-            }
-            catch (StoreUnavailableException ex)
-            {
-                failure ??= ex;
-                failed.Add(topic.ToString());
-            }
-        }
-        if (failure is not null)
-        {
-            StoreFailed(failure);
-            return new PublishResult(-1, ErrorCodes.StoreUnavailable,
-                $"the cluster's engine is unavailable, the publish did not reach {string.Join(", ", failed)}; retry it (with an idempotency_key to make retries safe): {failure.Message}")
-            {
-                Positions = positions,
-                InboxOffsets = inboxOffsets,
-            };
-        }
-        StoreRecovered();
-        Counters.Published(0); // the deliveries are counted by the nodes that make them
-        return new PublishResult(-1) { Positions = positions, InboxOffsets = inboxOffsets };
-
-        (BrokerTopic, bool, Task<StreamPosition>) Send(BrokerTopic topic, RetentionLimits? stream)
-        {
-            Task<StreamPosition> task;
-            try
-            {
-                task = _broker!.PublishAsync(topic, message, stream, cancellation).AsTask();
-            }
-            catch (Exception ex)
-            {
-                task = Task.FromException<StreamPosition>(ex);
-            }
-            return (topic, stream is not null, task);
-        }
-    }
-
-    /// <summary>
-    /// A publish with an idempotency key on a cluster: the key is claimed in the shared store first, so a retry that
-    /// reaches another node is answered with the first publish's result instead of publishing again. A failed publish
-    /// gives the key up, so the retry publishes.
-    /// </summary>
-    private async Task<PublishResult> PublishOnceInClusterAsync(IIdempotencyStore store, string key, PublishRequest request, CancellationToken cancellation)
-    {
-        var window = Options.IdempotencyWindow;
-        try
-        {
-            var waited = System.Diagnostics.Stopwatch.StartNew();
-            while (!await store.TryClaimAsync(key, window, cancellation).ConfigureAwait(false))
-            {
-                // Claimed by a publish on some node: answer with its result once stored, or publish after all if it
-                // failed (the key is free again).
-                if (await store.GetResultAsync(key, cancellation).ConfigureAwait(false) is { } stored)
-                {
-                    return PublishResultJson.Read(stored, 0) with { Duplicate = true };
-                }
-                if (waited.Elapsed > TimeSpan.FromSeconds(10))
-                {
-                    return new PublishResult(0) { Duplicate = true }; // the first one is still running: it will publish
-                }
-                await Task.Delay(20, cancellation).ConfigureAwait(false);
-            }
-        }
-        catch (StoreUnavailableException ex)
-        {
-            StoreFailed(ex);
-            return new PublishResult(-1, ErrorCodes.StoreUnavailable, "the cluster's engine is unavailable, the publish was not sent; retry it: " + ex.Message);
-        }
-        var result = await PublishOnceAsync(request, cancellation).ConfigureAwait(false);
-        try
-        {
-            if (result.Succeeded)
-            {
-                await store.CompleteAsync(key, PublishResultJson.Write(result), window, CancellationToken.None).ConfigureAwait(false);
-            }
-            else
-            {
-                await store.ReleaseAsync(key, CancellationToken.None).ConfigureAwait(false);
-            }
-        }
-        catch (StoreUnavailableException ex)
-        {
-            // Published (or not) all the same; a retry then waits for a result that never comes and answers "duplicate".
-            NodeLog.BrokerFailed(_logger, "recording the idempotency key of", "a publish", ex.Message);
-        }
-        return result;
-    }
-
     /// <summary>Sends a join or leave push to the channel's subscribers on every node, except the connection it is about.</summary>
     private void AnnounceThroughBroker(string channel, byte[] frame, string exclude)
     {
         var message = new BrokerMessage { Kind = BrokerMessageKind.Frame, Data = frame, Origin = Id, Exclude = exclude };
-        _ = ObserveAsync(_broker!.PublishAsync(BrokerTopic.Channel(channel), message, null).AsTask(), "presence push to", channel);
+        _ = ObserveAsync(_broker.PublishAsync(BrokerTopic.Channel(channel), message, null).AsTask(), "presence push to", channel);
     }
 
     /// <summary>
@@ -252,7 +115,7 @@ public sealed partial class Node
     /// </summary>
     public async ValueTask ForwardControlAsync(byte[] command, string? client, CancellationToken cancellation = default)
     {
-        if (_broker is null || (client is not null && client.StartsWith(_idPrefix, StringComparison.Ordinal)))
+        if (_broker.IsLocal || (client is not null && client.StartsWith(_idPrefix, StringComparison.Ordinal)))
         {
             return;
         }
@@ -305,6 +168,7 @@ public sealed partial class Node
         }
     }
 
+    /// <summary>How the broker reaches the node (kept off the node's public surface).</summary>
     private sealed class BrokerListener(Node node) : IBrokerListener
     {
         public ValueTask OnMessageAsync(BrokerTopic topic, BrokerMessage message) => node.OnBrokerMessageAsync(topic, message);
@@ -327,8 +191,12 @@ public sealed partial class Node
                     }
                     break;
                 case BrokerTopicKind.Broadcast when message.Kind == BrokerMessageKind.Publication:
-                    var where = message.Where is null ? WhereFilter.All : AttributeJson.ReadWhere(message.Where) ?? WhereFilter.All;
-                    Counters.Delivered(RouteWhere(where, PublicationOf(message)));
+                    var publication = PublicationOf(message);
+                    Delivered(publication, DeliverToMatching(publication.Where ?? WhereFilter.All, publication));
+                    break;
+                case BrokerTopicKind.Channel when message.Offset == 0:
+                case BrokerTopicKind.User when message.Offset == 0:
+                    DeliverFromBroker(topic, message); // not stored: nothing for a recovery to order it against
                     break;
                 case BrokerTopicKind.Channel:
                 case BrokerTopicKind.User:
@@ -381,18 +249,17 @@ public sealed partial class Node
             {
                 return;
             }
-            if (message.Offset != 0)
+            if (message.Offset != 0 && !_broker.IsLocal)
             {
                 // Only for the position check after a reconnect; gaps are noticed per subscription by the broker.
                 _lastSeen.AddOrUpdate(topic, (message.Epoch, message.Offset),
                     (_, last) => last.Epoch != message.Epoch || message.Offset > last.Offset ? (message.Epoch, message.Offset) : last);
             }
-            var where = message.Where is null ? null : AttributeJson.ReadWhere(message.Where);
-            var firstTime = message.Targets > 1 ? FirstTimeFor(message.PublishId) : null;
+            var publication = PublicationOf(message);
+            var firstTime = message.Targets <= 1 ? null : message.Local is { } local ? local.FirstTimeForPlain : FirstTimeFor(message.PublishId);
             var inbox = topic.Kind == BrokerTopicKind.User;
-            var delivered = Deliver(recipients, PublicationOf(message), where, firstTime, inbox ? null : topic.Name, message.Offset, inbox,
-                message.Offset != 0 ? message.Epoch : null);
-            Counters.Delivered(delivered);
+            Delivered(publication, Deliver(recipients, publication, publication.Where, firstTime, inbox ? null : topic.Name, message.Offset, inbox,
+                message.Offset != 0 ? message.Epoch : null));
         }
         finally
         {
@@ -400,8 +267,18 @@ public sealed partial class Node
         }
     }
 
+    private void Delivered(Publication publication, int count)
+    {
+        Counters.Delivered(count);
+        publication.AddDelivered(count);
+    }
 
-    private static Publication PublicationOf(BrokerMessage message) => new(new PublishRequest([], null, message.Data, message.DataIsString));
+    /// <summary>
+    /// The publication as prepared by the publisher when the broker delivers in process; else made from what the broker
+    /// carried (once per topic: a cluster's broker hands each topic its own copy).
+    /// </summary>
+    private static Publication PublicationOf(BrokerMessage message) =>
+        message.Local ?? new Publication(message.Data, message.DataIsString, message.Where is null ? null : AttributeJson.ReadWhere(message.Where));
 
     /// <summary>For a publish sent to several topics: whether a plain connection is reached for the first time (it gets one copy).</summary>
     private Func<Connection, bool> FirstTimeFor(string publishId)
@@ -480,7 +357,7 @@ public sealed partial class Node
 
     private void MissedOnAllStreams(string reason)
     {
-        foreach (var topic in _topics?.Subscribed() ?? [])
+        foreach (var topic in _topics.Subscribed())
         {
             if (topic.Kind == BrokerTopicKind.Broadcast)
             {
@@ -503,7 +380,7 @@ public sealed partial class Node
     private async Task CheckPositionsLaterAsync(TimeSpan delay)
     {
         await Task.Delay(delay).ConfigureAwait(false);
-        foreach (var topic in _topics?.Subscribed() ?? [])
+        foreach (var topic in _topics.Subscribed())
         {
             if (topic.Kind == BrokerTopicKind.Broadcast || !_lastSeen.TryGetValue(topic, out var seen))
             {
@@ -555,7 +432,7 @@ public sealed partial class Node
     public async ValueTask<(IReadOnlyDictionary<string, int> Users, int TotalUsers)> OnlineAsync(IEnumerable<string> users, CancellationToken cancellation = default)
     {
         var list = users.Distinct(StringComparer.Ordinal).ToList();
-        if (_broker is null)
+        if (_broker.IsLocal)
         {
             return (list.ToDictionary(u => u, _users.CountOf, StringComparer.Ordinal), _users.UserCount);
         }

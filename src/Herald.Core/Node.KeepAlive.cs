@@ -1,4 +1,5 @@
 using Herald.Core.Connections;
+using Herald.Core.Engine;
 using Herald.Protocol;
 
 namespace Herald.Core;
@@ -15,6 +16,39 @@ public sealed partial class Node
     private long _housekeepingTicks;
     private long _lastSweepTicks;
     private long _staleGraceUntilTicks;
+
+    /// <summary>Pipes unused this long are dropped (their next publish makes a new one).</summary>
+    private static readonly TimeSpan PipeIdle = TimeSpan.FromMinutes(2);
+
+    internal int PipeCount => _channelPipes.Count + _userPipes.Count + ((_broker as LocalBroker)?.PipeCount ?? 0);
+
+    internal void SweepPipes(TimeSpan idle)
+    {
+        _channelPipes.Sweep(idle);
+        _userPipes.Sweep(idle);
+        (_broker as LocalBroker)?.SweepIdle(idle);
+    }
+
+    /// <summary>
+    /// Forgets what the history store keeps for channels with nothing stored, unused for <paramref name="idle"/> and
+    /// without subscribers here (a single-node store only: a cluster's history lives in Redis, with its own expiry).
+    /// </summary>
+    internal int ForgetIdleChannels(TimeSpan idle) =>
+        _history is IForgetsIdleStreams store ? store.ForgetIdle(idle, channel => _channels.SubscriberCount(channel) > 0) : 0;
+
+    /// <summary>How many entries each per-name table of this node holds now: what clients can make grow, for tests and diagnostics.</summary>
+    internal TrackedState Tracked => new(
+        Channels: _channels.Count,
+        Users: _users.UserCount,
+        StreamPipes: PipeCount,
+        IdleChannelState: (_history as IForgetsIdleStreams)?.IdleStateCount ?? 0,
+        IdempotencyKeys: _idempotency.Count,
+        AttributePairs: _index.PairCount,
+        Connections: _connections.Count);
+
+    /// <summary>The sizes of the node's per-name tables (<see cref="Tracked"/>).</summary>
+    internal readonly record struct TrackedState(int Channels, int Users, int StreamPipes, int IdleChannelState, int IdempotencyKeys,
+        int AttributePairs, int Connections);
 
     /// <summary>The periodic forgetting of per-name state whose bound passed (tests call it with a zero pipe idle time).</summary>
     internal void Housekeep(TimeSpan pipeIdle)
@@ -46,9 +80,9 @@ public sealed partial class Node
             {
                 Housekeep(PipeIdle);
             }
-            if (_broker is { IsConnected: true })
+            if (_broker.IsConnected)
             {
-                _topics!.Reconcile(Engine.BrokerTopic.Broadcast); // joins the cluster's broadcast once the broker answers, if it did not at start
+                _topics.Reconcile(Engine.BrokerTopic.Broadcast); // joins the cluster's broadcast once the broker answers, if it did not at start
             }
             var now = NowTicks;
             if (_lastSweepTicks != 0 && now - _lastSweepTicks > (KeepAliveTickInterval + LateSweep).Ticks)

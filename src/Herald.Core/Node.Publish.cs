@@ -9,329 +9,225 @@ namespace Herald.Core;
 
 public sealed partial class Node
 {
-    [ThreadStatic] private static List<Connection>? t_recipients;
-
-    private readonly StreamPipes _channelPipes = new();
-    private readonly StreamPipes _userPipes = new();
+    private long _nextPublishId;
 
     /// <summary>
-    /// Publishes: stores the publication in each target channel's history and each target user's inbox (when on),
-    /// then routes it to this node's connections. Per channel (and per user) appends start in arrival order and may be
-    /// committed together, while deliveries follow strictly in offset order (<see cref="StreamPipe"/>), so live
-    /// offsets arrive in order and recovery never misses or repeats one. Each frame is encoded once and
-    /// shared by all recipients; a recipient whose send queue is full is disconnected instead of slowing the others.
+    /// Publishes through the engine's broker, one path for a single node and a cluster: each target channel with
+    /// history (and each target user, when inboxes are on) gets the publication appended and handed out in one step,
+    /// in offset order, and every node delivers what the broker hands it (<see cref="OnBrokerMessageAsync"/>). Each frame
+    /// is encoded once and shared by all recipients; a recipient whose send queue is full is disconnected instead of
+    /// slowing the others. On a single node the result counts the connections reached; in a cluster they are reached on
+    /// every node as the broker hands the publication out, so the count is unknown here (-1).
     /// </summary>
-    public ValueTask<PublishResult> PublishAsync(PublishRequest request, CancellationToken cancellation = default)
+    public ValueTask<PublishResult> PublishAsync(PublishRequest request, CancellationToken cancellation = default) =>
+        PublishAsync(request, FlushDispatch.Inline, cancellation);
+
+    /// <summary>
+    /// As <see cref="PublishAsync(PublishRequest, CancellationToken)"/>, with the socket sends of this node's fan-out run
+    /// as <paramref name="dispatch"/> says (UDP ingress hands them to the thread pool so its thread gets back to reading).
+    /// </summary>
+    public ValueTask<PublishResult> PublishAsync(PublishRequest request, FlushDispatch dispatch, CancellationToken cancellation = default)
     {
         if (request.Where is { } filter && !filter.IsWithin(Options.MaxWhereValues, out var whereError))
         {
             return new ValueTask<PublishResult>(new PublishResult(0, ErrorCodes.LimitExceeded, whereError));
         }
-        // The seed's most common publish, attributes only ("where" alone, nothing stored) on a single node, completes
-        // here without an async state machine or task: it is most of what UDP ingress does at high rates.
-        if (request is { IdempotencyKey: null, Channels.Length: 0, Users.Length: 0, Where: { } where } && _broker is null)
-        {
-            var delivered = RouteWhere(where, new Publication(request));
-            Counters.Published(delivered);
-            return new ValueTask<PublishResult>(new PublishResult(delivered));
-        }
-        return PublishWithStepsAsync(request, cancellation);
-    }
-
-    private async ValueTask<PublishResult> PublishWithStepsAsync(PublishRequest request, CancellationToken cancellation)
-    {
         if (request.IdempotencyKey is { } key)
         {
-            return await _idempotency.RunOnceAsync(key, () => _sharedIdempotency is null
-                ? PublishOnceAsync(request, cancellation)
-                : PublishOnceInClusterAsync(_sharedIdempotency, key, request, cancellation)).ConfigureAwait(false);
+            return _idempotency.RunOnceAsync(key, () => _sharedIdempotency is null
+                ? PublishOnceAsync(request, dispatch, cancellation).AsTask()
+                : PublishOnceInClusterAsync(_sharedIdempotency, key, request, dispatch, cancellation));
         }
-        return await PublishOnceAsync(request, cancellation).ConfigureAwait(false);
+        return PublishOnceAsync(request, dispatch, cancellation);
     }
 
-    private async Task<PublishResult> PublishOnceAsync(PublishRequest request, CancellationToken cancellation)
+    /// <summary>
+    /// Sends the publication to the broker topic of every target and folds the answers into one result. Completes
+    /// without an async step when the broker answers at once: the seed's most common publish (attributes only, on one
+    /// node) is most of what UDP ingress does at high rates.
+    /// </summary>
+    private ValueTask<PublishResult> PublishOnceAsync(PublishRequest request, FlushDispatch dispatch, CancellationToken cancellation)
     {
-        var namespaces = new NamespaceOptions[request.Channels.Length];
-        for (var i = 0; i < request.Channels.Length; i++)
+        var channels = request.Channels;
+        var histories = channels.Length == 0 ? [] : new RetentionLimits[channels.Length];
+        for (var i = 0; i < channels.Length; i++)
         {
-            if (_policy.Resolve(request.Channels[i], out var error) is not { } ns)
+            if (_policy.Resolve(channels[i], out var error) is not { } ns)
             {
-                return new PublishResult(0, ErrorCodes.UnknownNamespace, error);
+                return new ValueTask<PublishResult>(new PublishResult(0, ErrorCodes.UnknownNamespace, error));
             }
-            namespaces[i] = ns;
+            histories[i] = ns.History;
         }
-        if (_broker is not null)
+        var targets = channels.Length + request.Users.Length;
+        if (targets == 0 && request.Where is null)
         {
-            return await PublishBrokeredAsync(request, namespaces, cancellation).ConfigureAwait(false);
+            return new ValueTask<PublishResult>(new PublishResult(0));
         }
-        var publication = new Publication(request);
-        // A plain client cannot tell channels apart, so it gets one copy per publish.
-        var plainSeen = request.Channels.Length + request.Users.Length > 1 ? new HashSet<Connection>() : null;
-        Dictionary<string, StreamPosition>? positions = null;
-        Dictionary<string, ulong>? inboxOffsets = null;
-        var delivered = 0;
-        StoreUnavailableException? storeFailure = null;
-        var stored = false;
+        var publication = new Publication(request, dispatch);
+        var message = new BrokerMessage
+        {
+            Kind = BrokerMessageKind.Publication,
+            Data = request.Data,
+            DataIsString = request.DataIsString,
+            Where = request.Where is { } where && !_broker.IsLocal ? AttributeJson.WriteWhere(where) : null,
+            Origin = Id,
+            PublishId = targets > 1 && !_broker.IsLocal ? Id + "." + Interlocked.Increment(ref _nextPublishId).ToString(System.Globalization.CultureInfo.InvariantCulture) : "",
+            Targets = Math.Max(1, targets),
+            Local = _broker.IsLocal ? publication : null,
+        };
         // A publish narrowed by "where" reaches only some of a channel's subscribers (or of a user's devices): it is
         // delivered live but never stored, so recovery and the inbox cannot hand it to a connection it did not match.
         var storable = request.Where is null;
-        for (var i = 0; i < request.Channels.Length; i++)
+        var outcome = new PublishOutcome();
+        List<(BrokerTopic Topic, bool Stored, ValueTask<StreamPosition> Send)>? pending = null;
+        for (var i = 0; i < Math.Max(1, targets); i++)
         {
-            var channel = request.Channels[i];
-            var history = namespaces[i].History;
-            if (!history.Enabled || !storable)
-            {
-                delivered += RouteToChannel(channel, 0, publication, request.Where, plainSeen);
-                continue;
-            }
-            var outcome = await StoreInOrderAsync(_channelPipes, channel, () => _history.AppendAsync(channel, request.Data, history, cancellation),
-                position => RouteToChannel(channel, position?.Offset ?? 0, publication, request.Where, plainSeen), cancellation).ConfigureAwait(false);
-            delivered += outcome.Delivered;
-            if (outcome.Stored is { } position)
-            {
-                stored = true;
-                (positions ??= new(StringComparer.Ordinal))[channel] = position;
-            }
-            storeFailure ??= outcome.Failure;
-        }
-        foreach (var user in request.Users)
-        {
-            if (!InboxLimits.Enabled || !storable)
-            {
-                delivered += RouteToUser(user, 0, publication, request.Where, plainSeen);
-                continue;
-            }
-            var outcome = await StoreInOrderAsync(_userPipes, user, () => _inbox.AppendAsync(user, request.Data, InboxLimits, cancellation),
-                offset => RouteToUser(user, offset ?? 0, publication, request.Where, plainSeen), cancellation).ConfigureAwait(false);
-            delivered += outcome.Delivered;
-            if (outcome.Stored is { } offset)
-            {
-                stored = true;
-                (inboxOffsets ??= new(StringComparer.Ordinal))[user] = offset;
-            }
-            storeFailure ??= outcome.Failure;
-        }
-        if (request.Channels.Length == 0 && request.Users.Length == 0 && request.Where is not null)
-        {
-            delivered += RouteWhere(request.Where, publication);
-        }
-        Counters.Published(delivered);
-        if (storeFailure is not null)
-        {
-            StoreFailed(storeFailure);
-            return new PublishResult(delivered, ErrorCodes.StoreUnavailable,
-                "storage failed, the publish was delivered live but not stored, so it cannot be recovered: " + storeFailure.Message)
-            {
-                Positions = positions,
-                InboxOffsets = inboxOffsets,
-            };
-        }
-        if (stored)
-        {
-            StoreRecovered(); // only a write that reached the store says it works again
-        }
-        return new PublishResult(delivered) { Positions = positions, InboxOffsets = inboxOffsets };
-    }
-
-    /// <summary>Pipes unused this long are dropped (their next publish makes a new one).</summary>
-    private static readonly TimeSpan PipeIdle = TimeSpan.FromMinutes(2);
-
-    internal int PipeCount => _channelPipes.Count + _userPipes.Count;
-
-    internal void SweepPipes(TimeSpan idle)
-    {
-        _channelPipes.Sweep(idle);
-        _userPipes.Sweep(idle);
-    }
-
-    /// <summary>
-    /// Forgets what the history store keeps for channels with nothing stored, unused for <paramref name="idle"/> and
-    /// without subscribers here (a single-node store only: a cluster's history lives in Redis, with its own expiry).
-    /// </summary>
-    internal int ForgetIdleChannels(TimeSpan idle) =>
-        _history is IForgetsIdleStreams store ? store.ForgetIdle(idle, channel => _channels.SubscriberCount(channel) > 0) : 0;
-
-    /// <summary>How many entries each per-name table of this node holds now: what clients can make grow, for tests and diagnostics.</summary>
-    internal TrackedState Tracked => new(
-        Channels: _channels.Count,
-        Users: _users.UserCount,
-        StreamPipes: PipeCount,
-        IdleChannelState: (_history as IForgetsIdleStreams)?.IdleStateCount ?? 0,
-        IdempotencyKeys: _idempotency.Count,
-        AttributePairs: _index.PairCount,
-        Connections: _connections.Count);
-
-    /// <summary>The sizes of the node's per-name tables (<see cref="Tracked"/>).</summary>
-    internal readonly record struct TrackedState(int Channels, int Users, int StreamPipes, int IdleChannelState, int IdempotencyKeys,
-        int AttributePairs, int Connections);
-
-    private readonly record struct StoreOutcome<T>(T? Stored, int Delivered, StoreUnavailableException? Failure) where T : struct;
-
-    /// <summary>
-    /// Stores then delivers one publication of a stream: the append starts in line under the pipe's gate (so offsets
-    /// follow arrival), may overlap with later appends (group commit), and delivery waits for the previous one, so
-    /// live offsets arrive in order. When storage fails the publication is still delivered live, without an offset.
-    /// </summary>
-    private static async ValueTask<StoreOutcome<T>> StoreInOrderAsync<T>(StreamPipes pipes, string key, Func<ValueTask<T>> append, Func<T?, int> deliver, CancellationToken cancellation)
-        where T : struct
-    {
-        Task<T> appending;
-        Task previous;
-        TaskCompletionSource done;
-        var pipe = await pipes.EnterAsync(key, quiesce: false, cancellation).ConfigureAwait(false);
-        try
-        {
-            appending = StartAsync(append);
-            (previous, done) = pipe.Enqueue();
-        }
-        finally
-        {
-            pipe.Gate.Release();
-        }
-        try
-        {
-            T? stored = null;
-            StoreUnavailableException? failure = null;
+            var (topic, stream) = targets == 0 ? (BrokerTopic.Broadcast, null)
+                : i < channels.Length ? (BrokerTopic.Channel(channels[i]), storable && histories[i].Enabled ? histories[i] : (RetentionLimits?)null)
+                : (BrokerTopic.User(request.Users[i - channels.Length]), storable && InboxLimits.Enabled ? InboxLimits : (RetentionLimits?)null);
+            ValueTask<StreamPosition> send;
             try
             {
-                stored = await appending.ConfigureAwait(false);
-            }
-            catch (StoreUnavailableException ex)
-            {
-                failure = ex;
-            }
-            await previous.ConfigureAwait(false);
-            return new StoreOutcome<T>(stored, deliver(stored), failure);
-        }
-        finally
-        {
-            done.SetResult();
-        }
-
-        static Task<T> StartAsync(Func<ValueTask<T>> append)
-        {
-            try
-            {
-                return append().AsTask();
+                send = _broker.PublishAsync(topic, message, stream, cancellation);
             }
             catch (Exception ex)
             {
-                return Task.FromException<T>(ex);
+                send = ValueTask.FromException<StreamPosition>(ex);
+            }
+            if (pending is null && send.IsCompletedSuccessfully)
+            {
+                outcome.Add(topic, stream is not null, send.Result);
+            }
+            else
+            {
+                (pending ??= new(Math.Max(1, targets - i))).Add((topic, stream is not null, send));
             }
         }
+        return pending is null
+            ? new ValueTask<PublishResult>(Finish(ref outcome, publication))
+            : AwaitSendsAsync(pending, outcome, publication);
     }
 
-    private RetentionLimits InboxLimits => new(Options.InboxSize, Options.InboxTtl);
-
-    private int RouteToChannel(string channel, ulong offset, Publication publication, WhereFilter? where, HashSet<Connection>? plainSeen)
+    private async ValueTask<PublishResult> AwaitSendsAsync(List<(BrokerTopic Topic, bool Stored, ValueTask<StreamPosition> Send)> pending,
+        PublishOutcome outcome, Publication publication)
     {
-        var recipients = RentRecipients();
-        _channels.CopySubscribers(channel, recipients);
-        var delivered = Deliver(recipients, publication, where, plainSeen is null ? null : plainSeen.Add, channel, offset, inbox: false);
-        ReturnRecipients(recipients);
-        return delivered;
+        foreach (var (topic, stored, send) in pending)
+        {
+            try
+            {
+                outcome.Add(topic, stored, await send.ConfigureAwait(false));
+            }
+            catch (StoreUnavailableException ex)
+            {
+                outcome.Failed(topic, ex);
+            }
+        }
+        return Finish(ref outcome, publication);
     }
 
-    /// <summary>A user's connections get the publication once each (a connection has one user).</summary>
-    private int RouteToUser(string user, ulong inboxOffset, Publication publication, WhereFilter? where, HashSet<Connection>? plainSeen)
+    private PublishResult Finish(ref PublishOutcome outcome, Publication publication)
     {
-        var recipients = RentRecipients();
-        _users.CopyConnections(user, recipients);
-        var delivered = Deliver(recipients, publication, where, plainSeen is null ? null : plainSeen.Add, null, inboxOffset, inbox: true);
-        ReturnRecipients(recipients);
-        return delivered;
+        Counters.Published(0); // deliveries are counted where they are made (OnBrokerMessageAsync)
+        var delivered = _broker.IsLocal ? publication.Delivered : -1;
+        if (outcome.Failure is { } failure)
+        {
+            StoreFailed(failure);
+            var error = failure.DeliveredLive
+                ? "storage failed, the publish was delivered live but not stored, so it cannot be recovered: " + failure.Message
+                : $"the cluster's engine is unavailable, the publish did not reach {string.Join(", ", outcome.FailedTopics!)}; retry it (with an idempotency_key to make retries safe): {failure.Message}";
+            return new PublishResult(delivered, ErrorCodes.StoreUnavailable, error) { Positions = outcome.Positions, InboxOffsets = outcome.InboxOffsets };
+        }
+        if (outcome.Stored)
+        {
+            StoreRecovered(); // only a write that reached the store says it works again
+        }
+        return new PublishResult(delivered) { Positions = outcome.Positions, InboxOffsets = outcome.InboxOffsets };
+    }
+
+    /// <summary>What the broker answered for each target of one publish.</summary>
+    private struct PublishOutcome
+    {
+        public Dictionary<string, StreamPosition>? Positions;
+        public Dictionary<string, ulong>? InboxOffsets;
+        public StoreUnavailableException? Failure;
+        public List<string>? FailedTopics;
+        public bool Stored;
+
+        public void Add(BrokerTopic topic, bool stored, StreamPosition position)
+        {
+            if (!stored)
+            {
+                return;
+            }
+            Stored = true;
+            if (topic.Kind == BrokerTopicKind.Channel)
+            {
+                (Positions ??= new(StringComparer.Ordinal))[topic.Name] = position;
+            }
+            else
+            {
+                (InboxOffsets ??= new(StringComparer.Ordinal))[topic.Name] = position.Offset;
+            }
+        }
+
+        public void Failed(BrokerTopic topic, StoreUnavailableException failure)
+        {
+            Failure ??= failure;
+            (FailedTopics ??= []).Add(topic.ToString());
+        }
     }
 
     /// <summary>
-    /// Queues the publication for every ready recipient that matches <paramref name="where"/>. Plain clients get the data
-    /// once per publish (when <paramref name="firstTime"/> says so); with <paramref name="streamEpoch"/>, native ones that a
-    /// recovery already sent this offset to are skipped; native ones a push built once here and shared: an inbox entry when <paramref name="inbox"/>
-    /// with an offset, else a publication on <paramref name="channel"/> (at <paramref name="offset"/> when it has history).
+    /// A publish with an idempotency key on a cluster: the key is claimed in the shared store first, so a retry that
+    /// reaches another node is answered with the first publish's result instead of publishing again. A failed publish
+    /// gives the key up, so the retry publishes.
     /// </summary>
-    private static int Deliver(List<Connection> recipients, Publication publication, WhereFilter? where, Func<Connection, bool>? firstTime,
-        string? channel, ulong offset, bool inbox, string? streamEpoch = null)
+    private async Task<PublishResult> PublishOnceInClusterAsync(IIdempotencyStore store, string key, PublishRequest request, FlushDispatch dispatch,
+        CancellationToken cancellation)
     {
-        byte[]? native = null;
-        var delivered = 0;
-        var batch = FlushBatch.ForCurrentThread();
+        var window = Options.IdempotencyWindow;
         try
         {
-            foreach (var connection in recipients)
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (!await store.TryClaimAsync(key, window, cancellation).ConfigureAwait(false))
             {
-                if (connection.State != ConnectionState.Ready || (where is not null && !connection.Attributes.Matches(where)))
+                // Claimed by a publish on some node: answer with its result once stored, or publish after all if it
+                // failed (the key is free again).
+                if (await store.GetResultAsync(key, cancellation).ConfigureAwait(false) is { } stored)
                 {
-                    continue;
+                    return PublishResultJson.Read(stored, 0) with { Duplicate = true };
                 }
-                if (connection.Kind == ConnectionKind.Plain)
+                if (waited.Elapsed > TimeSpan.FromSeconds(10))
                 {
-                    if (firstTime is null || firstTime(connection))
-                    {
-                        delivered += connection.TrySend(publication.PlainFrame, batch) ? 1 : 0;
-                    }
-                    continue;
+                    return new PublishResult(0) { Duplicate = true }; // the first one is still running: it will publish
                 }
-                if (streamEpoch is not null && !connection.IsNewOnStream(channel ?? "", streamEpoch, offset))
-                {
-                    continue; // a recovery already sent it
-                }
-                native ??= inbox && offset != 0 ? ServerFrames.InboxEntry(offset, publication.Data) : publication.NativeFrame(channel, offset);
-                delivered += connection.TrySend(native, batch) ? 1 : 0;
+                await Task.Delay(20, cancellation).ConfigureAwait(false);
             }
         }
-        finally
+        catch (StoreUnavailableException ex)
         {
-            batch?.Dispatch(); // every connection the batch took must be flushed
+            StoreFailed(ex);
+            return new PublishResult(-1, ErrorCodes.StoreUnavailable, "the cluster's engine is unavailable, the publish was not sent; retry it: " + ex.Message);
         }
-        return delivered;
-    }
-
-    private int RouteWhere(WhereFilter where, Publication publication)
-    {
-        var recipients = RentRecipients();
-        if (where.MatchesAll)
-        {
-            recipients.AddRange(_connections.All);
-        }
-        else
-        {
-            _index.Match(where, recipients);
-        }
-        var delivered = 0;
-        var batch = FlushBatch.ForCurrentThread();
+        var result = await PublishOnceAsync(request, dispatch, cancellation).ConfigureAwait(false);
         try
         {
-            foreach (var connection in recipients)
+            if (result.Succeeded)
             {
-                if (connection.State != ConnectionState.Ready)
-                {
-                    continue;
-                }
-                var frame = connection.Kind == ConnectionKind.Plain ? publication.PlainFrame : publication.NativeFrame(null);
-                delivered += connection.TrySend(frame, batch) ? 1 : 0;
+                await store.CompleteAsync(key, PublishResultJson.Write(result), window, CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                await store.ReleaseAsync(key, CancellationToken.None).ConfigureAwait(false);
             }
         }
-        finally
+        catch (StoreUnavailableException ex)
         {
-            batch?.Dispatch(); // every connection the batch took must be flushed
+            // Published (or not) all the same; a retry then waits for a result that never comes and answers "duplicate".
+            NodeLog.BrokerFailed(_logger, "recording the idempotency key of", "a publish", ex.Message);
         }
-        ReturnRecipients(recipients);
-        return delivered;
+        return result;
     }
 
-    private static List<Connection> RentRecipients()
-    {
-        var list = t_recipients ?? new List<Connection>(256);
-        t_recipients = null; // taken: a nested use on this thread gets its own list
-        list.Clear();
-        return list;
-    }
-
-    private static void ReturnRecipients(List<Connection> list)
-    {
-        list.Clear();
-        if (list.Capacity <= 64 * 1024)
-        {
-            t_recipients = list; // keep small lists for the next publish on this thread, not a rare giant one
-        }
-    }
+    private RetentionLimits InboxLimits => new(Options.InboxSize, Options.InboxTtl);
 }

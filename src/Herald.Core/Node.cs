@@ -13,7 +13,7 @@ namespace Herald.Core;
 /// <summary>
 /// The hub of one Herald process: it owns the connections, their channels and attributes, and routes publications
 /// to them. Transports call <see cref="Open"/>, the <c>On...</c> methods and <see cref="OnClosed"/>; ingress calls
-/// <see cref="PublishAsync"/>. Every member is thread-safe.
+/// <see cref="PublishAsync(Routing.PublishRequest, CancellationToken)"/>. Every member is thread-safe.
 /// </summary>
 public sealed partial class Node : IDisposable
 {
@@ -48,13 +48,13 @@ public sealed partial class Node : IDisposable
         IIdempotencyStore? idempotency = null)
     {
         _sharedIdempotency = idempotency;
-        _channels = new ChannelTable(broker is null ? null : ChannelFirstOrLast);
-        _users = new UserIndex(broker is null ? null : UserChanged);
-        _broker = broker;
+        _channels = new ChannelTable(ChannelFirstOrLast);
+        _users = new UserIndex(UserChanged);
         _presence = presence ?? new MemoryPresenceStore();
         Options = options;
         _history = history ?? new MemoryHistoryStore(time);
         _inbox = inbox ?? new MemoryInboxStore(time);
+        _broker = broker ?? new LocalBroker(_history, _inbox);
         _policy = new ChannelPolicy(options);
         _verifier = verifier;
         _logger = logger;
@@ -63,12 +63,9 @@ public sealed partial class Node : IDisposable
         _idPrefix = (id ?? Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6]) + "-";
         StartedAt = _time.GetUtcNow();
         _keepAliveTimer = _time.CreateTimer(static s => ((Node)s!).KeepAliveTick(), this, KeepAliveTickInterval, KeepAliveTickInterval);
-        if (broker is not null)
-        {
-            _topics = new TopicSubscriptions(broker, WantsTopic, TopicFailed);
-            broker.Start(new BrokerListener(this));
-            _topics.Reconcile(BrokerTopic.Broadcast);
-        }
+        _topics = new TopicSubscriptions(_broker, WantsTopic, TopicFailed);
+        _broker.Start(new BrokerListener(this));
+        _topics.Reconcile(BrokerTopic.Broadcast);
     }
 
     /// <summary>Completes once this node receives the cluster's broadcast topic (at once on a single node).</summary>

@@ -3,8 +3,8 @@ using System.Buffers;
 namespace Herald.Core.Connections;
 
 /// <summary>
-/// The connections a fan-out queued frames for, collected on a thread that should not write to sockets itself (UDP
-/// ingress: while it writes it does not read, and one thread would carry every send of a broadcast). At the end of
+/// The connections a fan-out queued frames for, when the publisher asked for <see cref="FlushDispatch.ThreadPool"/> (UDP
+/// ingress: while its thread writes it does not read, and one thread would carry every send of a broadcast). At the end of
 /// the fan-out <see cref="Dispatch"/> hands them to the thread pool in slices, so the sends run on every core and each
 /// costs no task or work item of its own. A connection is in a batch only while it holds its flush, so its frames
 /// still go out in order.
@@ -14,22 +14,17 @@ internal sealed class FlushBatch
     /// <summary>Connections per thread-pool work item: enough to make the hand-off cheap, few enough to spread.</summary>
     internal const int SliceSize = 128;
 
+    /// <summary>A batch kept for reuse by the next fan-out on this thread (an allocation cache only).</summary>
     [ThreadStatic]
     private static FlushBatch? t_cached;
-
-    [ThreadStatic]
-    private static bool t_enabled;
 
     private Connection[] _connections = ArrayPool<Connection>.Shared.Rent(SliceSize);
     private int _count;
 
-    /// <summary>Makes every fan-out on this thread batch its flushes (UDP ingress's receive thread calls this).</summary>
-    public static void UseOnThisThread() => t_enabled = true;
-
-    /// <summary>A batch for a fan-out on this thread, or null where flushes run inline (every thread but UDP ingress's).</summary>
-    public static FlushBatch? ForCurrentThread()
+    /// <summary>A batch for one fan-out dispatched as <paramref name="dispatch"/> says, or null where flushes run inline.</summary>
+    public static FlushBatch? For(FlushDispatch dispatch)
     {
-        if (!t_enabled)
+        if (dispatch != FlushDispatch.ThreadPool)
         {
             return null;
         }

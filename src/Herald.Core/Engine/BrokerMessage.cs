@@ -48,4 +48,27 @@ public sealed class BrokerMessage
 
     /// <summary>A client id not to deliver to (the connection a presence push is about), or empty.</summary>
     public string Exclude { get; init; } = "";
+
+    /// <summary>
+    /// The publication as the publishing node prepared it (frames encoded lazily once, the filter parsed, the plain
+    /// clients already reached), attached only when the broker delivers in process (<see cref="IBroker.IsLocal"/>) and
+    /// never sent anywhere: a receiving node of a cluster rebuilds it from the fields above.
+    /// </summary>
+    internal Routing.Publication? Local { get; init; }
+
+    /// <summary>The same message as stored at <paramref name="position"/> (what a broker hands its nodes after an append).</summary>
+    public BrokerMessage At(StreamPosition position) => new()
+    {
+        Kind = Kind,
+        Data = Data,
+        Offset = position.Offset,
+        Epoch = position.Epoch,
+        Origin = Origin,
+        PublishId = PublishId,
+        Targets = Targets,
+        DataIsString = DataIsString,
+        Where = Where,
+        Exclude = Exclude,
+        Local = Local,
+    };
 }

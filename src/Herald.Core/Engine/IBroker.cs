@@ -8,7 +8,7 @@ namespace Herald.Core.Engine;
 /// (<see cref="IBrokerListener.OnMessagesMissed"/>); a publish appended to a stream is stored (with the durability of
 /// the broker's store) before any node receives it. A node receives only the topics it subscribed to. Every failure to
 /// reach the broker throws <see cref="StoreUnavailableException"/> at once; nothing is queued for later.
-/// The single-node engine has no broker: the node delivers in process.
+/// The single-node engine is a broker too (<see cref="LocalBroker"/>), so a node runs the same code alone and in a cluster.
 /// </summary>
 public interface IBroker
 {
@@ -30,6 +30,13 @@ public interface IBroker
 
     /// <summary>Whether the broker is reachable now.</summary>
     bool IsConnected { get; }
+
+    /// <summary>
+    /// Whether this broker serves one node alone and delivers in process (the single-node engine): nothing published
+    /// reaches another node, a publish completes once delivered, and the messages it hands over are the very objects
+    /// published (so what was prepared for delivery travels with them).
+    /// </summary>
+    bool IsLocal => false;
 }
 
 /// <summary>Receives what the broker delivers to this node.</summary>

@@ -6,8 +6,8 @@ namespace Herald.Core.Engine;
 /// An in-process broker for several nodes in one process, with history and inboxes in memory: what Redis is to a real
 /// cluster, for tests and embedding. Each node gets its own <see cref="IBroker"/> from <see cref="Connect"/>. It keeps
 /// every guarantee of <see cref="IBroker"/>: a publish to a stream is appended and fanned out in one step under the
-/// topic's lock, so every node receives a topic's messages in offset order, one at a time. A single Herald node does
-/// not use a broker at all: it delivers in process.
+/// topic's lock, so every node receives a topic's messages in offset order, one at a time. (A single Herald node uses
+/// <see cref="LocalBroker"/>.)
 /// </summary>
 public sealed class MemoryBrokerHub
 {
@@ -93,19 +93,7 @@ public sealed class MemoryBrokerHub
             {
                 position = new StreamPosition(Completed(Inbox.AppendAsync(topic.Name, message.Data, inboxLimits, cancellation)), "");
             }
-            var delivered = position.Offset == 0 ? message : new BrokerMessage
-            {
-                Kind = message.Kind,
-                Data = message.Data,
-                Offset = position.Offset,
-                Epoch = position.Epoch,
-                Origin = message.Origin,
-                PublishId = message.PublishId,
-                Targets = message.Targets,
-                DataIsString = message.DataIsString,
-                Where = message.Where,
-                Exclude = message.Exclude,
-            };
+            var delivered = position.Offset == 0 ? message : message.At(position);
             NodeBroker[] nodes;
             lock (_sync)
             {

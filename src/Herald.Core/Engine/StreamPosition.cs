@@ -32,4 +32,11 @@ public sealed record HistoryPage(StreamPosition Position, IReadOnlyList<StoredPu
 public sealed record InboxPage(ulong Offset, ulong Acked, IReadOnlyList<StoredPublication> Publications);
 
 /// <summary>The store cannot take writes now (disk full, database error); live delivery goes on.</summary>
-public sealed class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>
+    /// Set by a broker that delivers in process (<see cref="LocalBroker"/>) when the store failed but the publication
+    /// was still delivered live, without an offset: the live clients have it, recovery cannot give it to anybody.
+    /// </summary>
+    public bool DeliveredLive { get; init; }
+}

@@ -1,42 +1,87 @@
 using System.Text;
 using System.Text.Json;
+using Herald.Core.Attributes;
+using Herald.Core.Connections;
 using Herald.Protocol;
 
 namespace Herald.Core.Routing;
 
 /// <summary>
-/// The encoded frames of one publish, made at most once each and shared by every recipient: the plain frame (data
-/// as-is) and one native frame per channel.
+/// One publish on its way to this node's connections: its data, its filter, and its frames, each encoded at most once
+/// per wire format and shared by every recipient (the plain frame, the native frame without a channel, the native frame
+/// of a channel at an offset). Thread-safe: the topics of one publish may be delivered on several threads at once.
 /// </summary>
-internal sealed class Publication(PublishRequest request)
+internal sealed class Publication
 {
+    private readonly bool _dataIsString;
     private byte[]? _plain;
     private byte[]? _nativeNoChannel;
-    private string? _lastChannel;
-    private ulong _lastOffset;
-    private byte[]? _lastNative;
+    private NativeFrameCache? _native;
+    private HashSet<Connection>? _plainReached;
+    private int _delivered;
+
+    /// <summary>Prepares the delivery of <paramref name="request"/>'s data.</summary>
+    public Publication(PublishRequest request, FlushDispatch dispatch = FlushDispatch.Inline)
+        : this(request.Data, request.DataIsString, request.Where, dispatch)
+    {
+    }
+
+    /// <summary>Prepares the delivery of <paramref name="data"/> (raw JSON), narrowed by <paramref name="where"/> when given.</summary>
+    public Publication(byte[] data, bool dataIsString, WhereFilter? where, FlushDispatch dispatch = FlushDispatch.Inline)
+    {
+        Data = data;
+        _dataIsString = dataIsString;
+        Where = where;
+        Dispatch = dispatch;
+    }
 
     /// <summary>The publication's data as raw JSON.</summary>
-    public byte[] Data => request.Data;
+    public byte[] Data { get; }
+
+    /// <summary>The attribute filter recipients must match, or null.</summary>
+    public WhereFilter? Where { get; }
+
+    /// <summary>Where the sends of a fan-out run (chosen by whoever published: UDP ingress hands them to the thread pool).</summary>
+    public FlushDispatch Dispatch { get; }
+
+    /// <summary>Connections this node queued the publication for so far, over all its topics.</summary>
+    public int Delivered => Volatile.Read(ref _delivered);
 
     /// <summary>What plain clients receive: the string itself when data is a JSON string, else the JSON text.</summary>
-    public byte[] PlainFrame => _plain ??= request.DataIsString ? Unquote(request.Data) : request.Data;
+    public byte[] PlainFrame => _plain ??= _dataIsString ? Unquote(Data) : Data;
 
     /// <summary>The native publication push for <paramref name="channel"/> (null: attribute-targeted) at <paramref name="offset"/>.</summary>
     public byte[] NativeFrame(string? channel, ulong offset = 0)
     {
         if (channel is null)
         {
-            return _nativeNoChannel ??= ServerFrames.Publication(null, request.Data);
+            return _nativeNoChannel ??= ServerFrames.Publication(null, Data);
         }
-        if (!ReferenceEquals(channel, _lastChannel) || offset != _lastOffset)
+        // One immutable entry swapped as a whole: a thread never pairs one channel's name with another's frame.
+        var cached = Volatile.Read(ref _native);
+        if (cached is null || !ReferenceEquals(cached.Channel, channel) || cached.Offset != offset)
         {
-            _lastNative = ServerFrames.Publication(channel, request.Data, offset);
-            _lastChannel = channel;
-            _lastOffset = offset;
+            cached = new NativeFrameCache(channel, offset, ServerFrames.Publication(channel, Data, offset));
+            Volatile.Write(ref _native, cached);
         }
-        return _lastNative!;
+        return cached.Frame;
     }
+
+    /// <summary>
+    /// For a publish to several channels or users: whether a plain connection is reached for the first time (a plain
+    /// client cannot tell channels apart, so it gets one copy per publish).
+    /// </summary>
+    public bool FirstTimeForPlain(Connection connection)
+    {
+        var reached = Volatile.Read(ref _plainReached) ?? Interlocked.CompareExchange(ref _plainReached, [], null) ?? _plainReached!;
+        lock (reached)
+        {
+            return reached.Add(connection);
+        }
+    }
+
+    /// <summary>Counts deliveries made for this publication.</summary>
+    public void AddDelivered(int count) => Interlocked.Add(ref _delivered, count);
 
     private static byte[] Unquote(byte[] jsonString)
     {
@@ -48,4 +93,6 @@ internal sealed class Publication(PublishRequest request)
         }
         return Encoding.UTF8.GetBytes(reader.GetString()!);
     }
+
+    private sealed record NativeFrameCache(string Channel, ulong Offset, byte[] Frame);
 }

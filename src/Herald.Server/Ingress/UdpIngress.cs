@@ -137,8 +137,6 @@ public sealed class UdpIngress : IHostedService, IDisposable
 
     private void ReceiveLoop()
     {
-        // Fan-outs on this thread leave their sends to the thread pool, in slices: this thread goes back to reading.
-        Herald.Core.Connections.FlushBatch.UseOnThisThread();
         if (DatagramBatchReceiver.IsSupported)
         {
             ReceiveBatchesLoop();
@@ -282,7 +280,8 @@ public sealed class UdpIngress : IHostedService, IDisposable
             return;
         }
         // Per channel the node stores and delivers in arrival order; the loop goes on to the next datagram at once.
-        var publish = _node.PublishAsync(request);
+        // The fan-out leaves its sends to the thread pool, in slices: this thread goes back to reading.
+        var publish = _node.PublishAsync(request, Herald.Core.Connections.FlushDispatch.ThreadPool);
         if (publish.IsCompletedSuccessfully)
         {
             if (!publish.Result.Succeeded)
