@@ -22,7 +22,7 @@ internal sealed class FuzzNode : IDisposable
     {
         Log = log;
         var options = new NodeOptions();
-        Node = new Node(options, log.For<Node>(), verifier: new JwtTokenVerifier(new TokenOptions { Secret = Secret }, options.MaxAttributes));
+        Node = new Node(options, log.For<Node>(), tokens: new JwtTokenVerifier(new TokenOptions { Secret = Secret }, options.MaxAttributes));
     }
 
     public FaultLog Log { get; }

@@ -30,8 +30,8 @@ public sealed partial class Node
     /// Per stream, the gate a recovery holds while it reads (deliveries of the stream wait meanwhile, then skip what the
     /// recovery already sent).
     /// </summary>
-    private readonly StreamPipes _channelPipes = new();
-    private readonly StreamPipes _userPipes = new();
+    private readonly StreamPipes _channelPipes;
+    private readonly StreamPipes _userPipes;
 
     /// <summary>Whether this node runs in a cluster (its broker reaches other nodes).</summary>
     public bool IsClustered => !_broker.IsLocal;
@@ -283,7 +283,7 @@ public sealed partial class Node
     /// <summary>For a publish sent to several topics: whether a plain connection is reached for the first time (it gets one copy).</summary>
     private Func<Connection, bool> FirstTimeFor(string publishId)
     {
-        var seen = _recentPublishes.GetOrAdd(publishId, static _ => ([], Environment.TickCount64)).Seen;
+        var seen = _recentPublishes.GetOrAdd(publishId, static (_, now) => ([], now), _time.GetTimestamp()).Seen;
         return connection =>
         {
             lock (seen)
@@ -295,10 +295,9 @@ public sealed partial class Node
 
     private void SweepRecentPublishes()
     {
-        var now = Environment.TickCount64;
         foreach (var (id, entry) in _recentPublishes)
         {
-            if (now - entry.At > 5_000) // a publish's topics are delivered within milliseconds of each other
+            if (_time.GetElapsedTime(entry.At) > TimeSpan.FromSeconds(5)) // a publish's topics are delivered within milliseconds of each other
             {
                 _recentPublishes.TryRemove(id, out _);
             }

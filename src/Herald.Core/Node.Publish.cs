@@ -188,7 +188,7 @@ public sealed partial class Node
         var window = Options.IdempotencyWindow;
         try
         {
-            var waited = System.Diagnostics.Stopwatch.StartNew();
+            var started = _time.GetTimestamp();
             while (!await store.TryClaimAsync(key, window, cancellation).ConfigureAwait(false))
             {
                 // Claimed by a publish on some node: answer with its result once stored, or publish after all if it
@@ -197,11 +197,11 @@ public sealed partial class Node
                 {
                     return PublishResultJson.Read(stored, 0) with { Duplicate = true };
                 }
-                if (waited.Elapsed > TimeSpan.FromSeconds(10))
+                if (_time.GetElapsedTime(started) > TimeSpan.FromSeconds(10))
                 {
                     return new PublishResult(0) { Duplicate = true }; // the first one is still running: it will publish
                 }
-                await Task.Delay(20, cancellation).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellation).ConfigureAwait(false);
             }
         }
         catch (StoreUnavailableException ex)

@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using Herald.Core.Attributes;
 using Herald.Core.Auth;
 using Herald.Core.Channels;
 using Herald.Core.Connections;
 using Herald.Core.Engine;
+using Herald.Core.Housekeeping;
 using Herald.Core.Routing;
 using Herald.Core.Users;
 using Microsoft.Extensions.Logging;
@@ -19,6 +19,7 @@ public sealed partial class Node : IDisposable
 {
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly MonotonicClock _clock;
     private readonly ConnectionRegistry _connections = new();
     private readonly ChannelTable _channels;
     private readonly AttributeIndex _index = new();
@@ -36,33 +37,33 @@ public sealed partial class Node : IDisposable
     private volatile bool _disposed;
 
     /// <summary>
-    /// Creates a node; call <see cref="Dispose"/> to stop its keep-alive timer. Without a <paramref name="verifier"/>
-    /// every token is refused as "not configured". With a <paramref name="broker"/> the node is one of a cluster:
-    /// publishes go through the broker (which must also be where <paramref name="history"/>, <paramref name="inbox"/>
-    /// and <paramref name="presence"/> live, shared by every node) and deliveries come from it. <paramref name="id"/> names
-    /// the node (default: random); it starts every connection id and must be unique in the cluster. With
-    /// <paramref name="idempotency"/>, idempotency keys are shared with the other nodes (else remembered here only).
+    /// Creates a node; call <see cref="Dispose"/> to stop its keep-alive timer. <paramref name="engine"/> says where it
+    /// stores and what it publishes through (default: everything in memory, a single node). Without
+    /// <paramref name="tokens"/> every token is refused as "not configured".
     /// </summary>
-    public Node(NodeOptions options, ILogger<Node> logger, TimeProvider? time = null, ITokenVerifier? verifier = null,
-        IHistoryStore? history = null, IInboxStore? inbox = null, IPresenceStore? presence = null, IBroker? broker = null, string? id = null,
-        IIdempotencyStore? idempotency = null)
+    public Node(NodeOptions options, ILogger<Node> logger, NodeEngine? engine = null, TimeProvider? time = null, ITokenVerifier? tokens = null)
     {
-        _sharedIdempotency = idempotency;
+        engine ??= new NodeEngine();
+        _time = time ?? TimeProvider.System;
+        _sharedIdempotency = engine.Idempotency;
         _channels = new ChannelTable(ChannelFirstOrLast);
         _users = new UserIndex(UserChanged);
-        _presence = presence ?? new MemoryPresenceStore();
+        _presence = engine.Presence ?? new MemoryPresenceStore();
         Options = options;
-        _history = history ?? new MemoryHistoryStore(time);
-        _inbox = inbox ?? new MemoryInboxStore(time);
-        _broker = broker ?? new LocalBroker(_history, _inbox);
+        _history = engine.History ?? new MemoryHistoryStore(time);
+        _inbox = engine.Inbox ?? new MemoryInboxStore(time);
+        _broker = engine.Broker ?? new LocalBroker(_history, _inbox, _time);
+        _channelPipes = new StreamPipes(_time);
+        _userPipes = new StreamPipes(_time);
         _policy = new ChannelPolicy(options);
-        _verifier = verifier;
+        _verifier = tokens;
         _logger = logger;
-        _time = time ?? TimeProvider.System;
+        _clock = new MonotonicClock(_time);
         _idempotency = new IdempotencyCache(options.IdempotencyWindow, _time);
-        _idPrefix = (id ?? Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6]) + "-";
+        _idPrefix = (engine.NodeId ?? Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6]) + "-";
         StartedAt = _time.GetUtcNow();
-        _keepAliveTimer = _time.CreateTimer(static s => ((Node)s!).KeepAliveTick(), this, KeepAliveTickInterval, KeepAliveTickInterval);
+        _keepAlive = new KeepAliveSweeper(_connections, options, logger);
+        _timer = _time.CreateTimer(static s => ((Node)s!).Tick(), this, KeepAliveSweeper.Interval, KeepAliveSweeper.Interval);
         _topics = new TopicSubscriptions(_broker, WantsTopic, TopicFailed);
         _broker.Start(new BrokerListener(this));
         _topics.Reconcile(BrokerTopic.Broadcast);
@@ -94,15 +95,8 @@ public sealed partial class Node : IDisposable
 
     internal AttributeIndex AttributeIndex => _index;
 
-    internal long NowTicks => ToTicks(_time.GetTimestamp(), _time.TimestampFrequency);
-
-    /// <summary>
-    /// A monotonic timestamp in TimeSpan ticks. Whole seconds and the remainder are scaled apart: a nanosecond clock
-    /// (Linux) times TicksPerSecond overflows a long after 922 s of machine uptime, which made "now" negative for
-    /// 15 minutes out of every 30 and broke every deadline comparison.
-    /// </summary>
-    internal static long ToTicks(long timestamp, long frequency) =>
-        timestamp / frequency * TimeSpan.TicksPerSecond + timestamp % frequency * TimeSpan.TicksPerSecond / frequency;
+    /// <summary>Now on the node's monotonic clock, in TimeSpan ticks.</summary>
+    internal long NowTicks => _clock.Now;
 
     /// <summary>
     /// Registers a new connection. Plain connections are ready at once (with no attributes) unless
@@ -209,22 +203,22 @@ public sealed partial class Node : IDisposable
         {
             connection.Disconnect(Protocol.DisconnectCodes.Shutdown, "server shutting down");
         }
-        var watch = Stopwatch.StartNew();
-        while (_connections.Count > 0 && watch.Elapsed < timeout)
+        var started = _time.GetTimestamp();
+        while (_connections.Count > 0 && _time.GetElapsedTime(started) < timeout)
         {
-            await Task.Delay(20).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time).ConfigureAwait(false);
         }
         foreach (var connection in _connections.All)
         {
             connection.Abort();
         }
-        NodeLog.ShutdownComplete(_logger, watch.ElapsedMilliseconds, _connections.Count);
+        NodeLog.ShutdownComplete(_logger, (long)_time.GetElapsedTime(started).TotalMilliseconds, _connections.Count);
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
         _disposed = true;
-        _keepAliveTimer.Dispose();
+        _timer.Dispose();
     }
 }

@@ -82,11 +82,14 @@ public sealed class HeraldServer : IAsyncDisposable
         builder.Services.AddSingleton<ITokenVerifier>(_ => new JwtTokenVerifier(options.Token, options.Node.MaxAttributes));
         var stores = new EngineStores();
         builder.Services.AddSingleton(stores);
-        builder.Services.AddSingleton(sp => stores.Redis is { } redis
-            ? new Node(options.Node, sp.GetRequiredService<ILogger<Node>>(), TimeProvider.System, sp.GetRequiredService<ITokenVerifier>(),
-                redis.History, redis.Inbox, redis.Presence, redis.Broker, redis.NodeId, redis.Idempotency)
-            : new Node(options.Node, sp.GetRequiredService<ILogger<Node>>(), TimeProvider.System, sp.GetRequiredService<ITokenVerifier>(),
-                stores.Sqlite?.History, stores.Sqlite?.Inbox));
+        builder.Services.AddSingleton(sp => new Node(options.Node, sp.GetRequiredService<ILogger<Node>>(), stores.Redis is { } redis
+                ? new NodeEngine
+                {
+                    History = redis.History, Inbox = redis.Inbox, Presence = redis.Presence, Broker = redis.Broker,
+                    Idempotency = redis.Idempotency, NodeId = redis.NodeId,
+                }
+                : new NodeEngine { History = stores.Sqlite?.History, Inbox = stores.Sqlite?.Inbox },
+            TimeProvider.System, sp.GetRequiredService<ITokenVerifier>()));
         builder.Services.AddSingleton<UdpIngress>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpIngress>());
         builder.Services.AddSingleton(new ApiKeyCheck(options.ApiKeys));

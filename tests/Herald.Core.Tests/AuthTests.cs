@@ -15,7 +15,7 @@ public sealed class AuthTests
     {
         options ??= new NodeOptions();
         var verifier = new JwtTokenVerifier(tokens ?? new TokenOptions { Secret = Secret }, options.MaxAttributes, time: time);
-        return new Node(options, NullLogger<Node>.Instance, time, verifier);
+        return new Node(options, NullLogger<Node>.Instance, time: time, tokens: verifier);
     }
 
     private static string Token(string? user, TimeSpan? ttl = null, Dictionary<string, string>? attrs = null, string[]? channels = null,
@@ -284,10 +284,10 @@ public sealed class AuthTests
         var (connection, transport, _) = Connect(node, Token("42", TimeSpan.FromSeconds(30), now: time.GetUtcNow()));
 
         time.Advance(TimeSpan.FromSeconds(20));
-        node.KeepAliveTick();
+        node.Tick();
         Assert.Equal(ConnectionState.Ready, connection.State);
         time.Advance(TimeSpan.FromSeconds(11));
-        node.KeepAliveTick();
+        node.Tick();
 
         Assert.Equal(DisconnectCodes.TokenExpired, transport.CloseCode);
     }

@@ -1,3 +1,4 @@
+using Herald.Core.Engine;
 using System.Text.Json;
 using Herald.Core.Auth;
 using Herald.Core.Channels;
@@ -13,7 +14,7 @@ public sealed class HistoryTests
     private const string Secret = "history-test-secret-0123456789abcdef";
 
     private static Node CreateNode(NodeOptions? options = null) =>
-        new(options ?? new NodeOptions(), NullLogger<Node>.Instance, verifier: new JwtTokenVerifier(new TokenOptions { Secret = Secret }, 32));
+        new(options ?? new NodeOptions(), NullLogger<Node>.Instance, tokens: new JwtTokenVerifier(new TokenOptions { Secret = Secret }, 32));
 
     private static JsonElement Subscribe(Node node, Connection connection, RecordingTransport transport, string channel, string? since = null)
     {
@@ -259,7 +260,7 @@ public sealed class HistoryTests
     public void When_storage_fails_live_delivery_goes_on_and_the_publish_says_114_until_a_write_works_again()
     {
         var failing = new FailingHistoryStore();
-        using var node = new Node(new NodeOptions(), NullLogger<Node>.Instance, history: failing);
+        using var node = new Node(new NodeOptions(), NullLogger<Node>.Instance, new NodeEngine { History = failing });
         var (connection, transport) = node.Native();
         Subscribe(node, connection, transport, "orders");
 

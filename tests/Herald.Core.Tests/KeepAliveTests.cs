@@ -24,7 +24,7 @@ public sealed class KeepAliveTests
         for (var passed = TimeSpan.Zero; passed < span; passed += TimeSpan.FromMilliseconds(500))
         {
             time.Advance(TimeSpan.FromMilliseconds(500));
-            node.KeepAliveTick();
+            node.Tick();
         }
     }
 
@@ -40,13 +40,13 @@ public sealed class KeepAliveTests
     public void Native_clients_are_pinged_each_interval_and_kept_while_they_answer()
     {
         var time = new ManualTime();
-        using var node = new Node(Options, NullLogger<Node>.Instance, time);
+        using var node = new Node(Options, NullLogger<Node>.Instance, time: time);
         var (connection, transport) = node.Native();
 
         for (var i = 0; i < 3; i++)
         {
             time.Advance(TimeSpan.FromSeconds(10));
-            node.KeepAliveTick();
+            node.Tick();
             Assert.Equal("""{"push":"ping"}""", transport.Texts.Last());
             node.Send(connection, """{"method":"pong"}""");
         }
@@ -59,7 +59,7 @@ public sealed class KeepAliveTests
     public void Silent_native_clients_are_closed_as_stale()
     {
         var time = new ManualTime();
-        using var node = new Node(Options, NullLogger<Node>.Instance, time);
+        using var node = new Node(Options, NullLogger<Node>.Instance, time: time);
         var (connection, transport) = node.Native();
 
         Pass(node, time, TimeSpan.FromSeconds(15));
@@ -84,7 +84,7 @@ public sealed class KeepAliveTests
     public void Silent_clients_are_closed_as_stale_whatever_the_machine_uptime(long uptimeSeconds)
     {
         var time = new ManualTime(frequency: 1_000_000_000, start: uptimeSeconds * 1_000_000_000);
-        using var node = new Node(Options, NullLogger<Node>.Instance, time);
+        using var node = new Node(Options, NullLogger<Node>.Instance, time: time);
         var (answering, answeringTransport) = node.Native();
         var (silent, silentTransport) = node.Native();
 
@@ -111,21 +111,21 @@ public sealed class KeepAliveTests
     {
         var expected = (long)((Int128)timestamp * TimeSpan.TicksPerSecond / frequency);
 
-        Assert.Equal(expected, Node.ToTicks(timestamp, frequency));
+        Assert.Equal(expected, Herald.Core.Housekeeping.MonotonicClock.ToTicks(timestamp, frequency));
     }
 
     [Fact]
     public void After_a_sweep_that_ran_late_clients_get_one_pong_timeout_before_they_count_as_stale()
     {
         var time = new ManualTime();
-        using var node = new Node(Options, NullLogger<Node>.Instance, time);
+        using var node = new Node(Options, NullLogger<Node>.Instance, time: time);
         var (answering, answeringTransport) = node.Native();
         var (silent, silentTransport) = node.Native();
         Pass(node, time, TimeSpan.FromSeconds(9));
 
         // The process stalls for 20 s: both have been silent for 29 s, past ping_interval + pong_timeout (15 s).
         time.Advance(TimeSpan.FromSeconds(20));
-        node.KeepAliveTick();
+        node.Tick();
         Assert.Equal((ConnectionState.Ready, ConnectionState.Ready), (answering.State, silent.State));
         Assert.Equal("""{"push":"ping"}""", answeringTransport.Texts.Last());
         Assert.Equal("""{"push":"ping"}""", silentTransport.Texts.Last());
@@ -142,15 +142,15 @@ public sealed class KeepAliveTests
     public void Native_clients_that_never_connect_are_closed_after_the_connect_timeout()
     {
         var time = new ManualTime();
-        using var node = new Node(Options, NullLogger<Node>.Instance, time);
+        using var node = new Node(Options, NullLogger<Node>.Instance, time: time);
         var transport = new RecordingTransport();
         node.Open(transport, ConnectionKind.Native, "127.0.0.1:7");
 
         time.Advance(TimeSpan.FromSeconds(2));
-        node.KeepAliveTick();
+        node.Tick();
         Assert.Null(transport.CloseCode);
         time.Advance(TimeSpan.FromSeconds(2));
-        node.KeepAliveTick();
+        node.Tick();
 
         Assert.Equal(DisconnectCodes.ConnectTimeout, transport.CloseCode);
     }
@@ -159,15 +159,15 @@ public sealed class KeepAliveTests
     public void Closes_that_do_not_finish_in_time_are_aborted()
     {
         var time = new ManualTime();
-        using var node = new Node(Options, NullLogger<Node>.Instance, time);
+        using var node = new Node(Options, NullLogger<Node>.Instance, time: time);
         var (connection, transport) = node.Native();
 
         connection.Disconnect(DisconnectCodes.ForceReconnect, "test");
         time.Advance(TimeSpan.FromSeconds(1));
-        node.KeepAliveTick();
+        node.Tick();
         Assert.False(transport.Aborted);
         time.Advance(TimeSpan.FromSeconds(2));
-        node.KeepAliveTick();
+        node.Tick();
 
         Assert.True(transport.Aborted);
     }

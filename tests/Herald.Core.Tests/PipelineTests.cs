@@ -32,7 +32,7 @@ public sealed class PipelineTests
     [Fact]
     public async Task Overlapping_appends_are_delivered_in_offset_order_and_a_mid_stream_recovery_sees_each_offset_once()
     {
-        using var node = new Node(new NodeOptions { HistorySize = 10_000, ClientMessageRate = 0 }, NullLogger<Node>.Instance, history: new JitteryHistoryStore());
+        using var node = new Node(new NodeOptions { HistorySize = 10_000, ClientMessageRate = 0 }, NullLogger<Node>.Instance, new NodeEngine { History = new JitteryHistoryStore() });
         var (live, liveTransport) = node.Native();
         await node.OnTextMessageAsync(live, """{"id":2,"method":"subscribe","params":{"channel":"c"}}"""u8.ToArray());
         var epoch = JsonDocument.Parse(liveTransport.Texts.Last()).RootElement.GetProperty("result").GetProperty("epoch").GetString();

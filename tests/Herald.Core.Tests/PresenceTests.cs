@@ -13,7 +13,7 @@ public sealed class PresenceTests
     private const string Secret = "presence-test-secret-0123456789abcdef";
 
     private static Node CreateNode(NodeOptions? options = null) =>
-        new(options ?? new NodeOptions(), NullLogger<Node>.Instance, verifier: new JwtTokenVerifier(new TokenOptions { Secret = Secret }, 32));
+        new(options ?? new NodeOptions(), NullLogger<Node>.Instance, tokens: new JwtTokenVerifier(new TokenOptions { Secret = Secret }, 32));
 
     private static (Connection, RecordingTransport) User(Node node, string user, string? info = null)
     {

@@ -22,16 +22,18 @@ public sealed class LocalBroker : IBroker
 {
     private readonly IHistoryStore _history;
     private readonly IInboxStore _inbox;
-    private readonly StreamPipes _channelPipes = new();
-    private readonly StreamPipes _userPipes = new();
+    private readonly StreamPipes _channelPipes;
+    private readonly StreamPipes _userPipes;
     private readonly ConcurrentDictionary<BrokerTopic, byte> _subscribed = new();
     private IBrokerListener? _listener;
 
     /// <summary>Creates the broker over the stores that keep channel history and user inboxes.</summary>
-    public LocalBroker(IHistoryStore history, IInboxStore inbox)
+    public LocalBroker(IHistoryStore history, IInboxStore inbox, TimeProvider? time = null)
     {
         _history = history;
         _inbox = inbox;
+        _channelPipes = new StreamPipes(time ?? TimeProvider.System);
+        _userPipes = new StreamPipes(time ?? TimeProvider.System);
     }
 
     /// <inheritdoc />

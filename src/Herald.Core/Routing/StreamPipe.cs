@@ -27,15 +27,15 @@ internal sealed class StreamPipe
     /// <summary>Set (under the gate) when the pipe was dropped from its table: whoever gets the gate then must look again.</summary>
     public bool Retired { get; set; }
 
-    /// <summary>When the pipe was last entered (<see cref="Environment.TickCount64"/>); changed under the gate.</summary>
-    public long LastUsed { get; set; } = Environment.TickCount64;
+    /// <summary>When the pipe was last entered (a <see cref="TimeProvider"/> timestamp); changed under the gate.</summary>
+    public long LastUsed { get; set; }
 }
 
 /// <summary>
 /// The pipes of one kind of stream (channels or users), created on first use and dropped after a while unused, so a
 /// server that sees millions of channels over time does not keep a pipe for each.
 /// </summary>
-internal sealed class StreamPipes
+internal sealed class StreamPipes(TimeProvider time)
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, StreamPipe> _pipes = new(StringComparer.Ordinal);
 
@@ -49,14 +49,14 @@ internal sealed class StreamPipes
     {
         while (true)
         {
-            var pipe = _pipes.GetOrAdd(key, static _ => new StreamPipe());
+            var pipe = _pipes.GetOrAdd(key, static (_, now) => new StreamPipe { LastUsed = now }, time.GetTimestamp());
             await pipe.Gate.WaitAsync(cancellation).ConfigureAwait(false);
             if (pipe.Retired)
             {
                 pipe.Gate.Release(); // dropped while this caller waited: take the new one
                 continue;
             }
-            pipe.LastUsed = Environment.TickCount64;
+            pipe.LastUsed = time.GetTimestamp();
             if (quiesce)
             {
                 try
@@ -76,16 +76,15 @@ internal sealed class StreamPipes
     /// <summary>Drops pipes unused for <paramref name="idle"/> that are quiet right now (never one in use).</summary>
     public void Sweep(TimeSpan idle)
     {
-        var now = Environment.TickCount64;
         foreach (var (key, pipe) in _pipes)
         {
-            if (now - pipe.LastUsed < idle.TotalMilliseconds || !pipe.Gate.Wait(0))
+            if (time.GetElapsedTime(pipe.LastUsed) < idle || !pipe.Gate.Wait(0))
             {
                 continue;
             }
             try
             {
-                if (pipe.Tail.IsCompleted && now - pipe.LastUsed >= idle.TotalMilliseconds)
+                if (pipe.Tail.IsCompleted && time.GetElapsedTime(pipe.LastUsed) >= idle)
                 {
                     pipe.Retired = true;
                     _pipes.TryRemove(new KeyValuePair<string, StreamPipe>(key, pipe));

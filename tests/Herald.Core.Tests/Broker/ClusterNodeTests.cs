@@ -15,7 +15,7 @@ public sealed class ClusterNodeTests : IDisposable
     private (Node Node, IBroker Broker) NewNode()
     {
         var broker = _hub.Connect();
-        var node = new Node(new NodeOptions { HistorySize = 1_000_000 }, NullLogger<Node>.Instance, history: _hub.History, inbox: _hub.Inbox, presence: _presence, broker: broker);
+        var node = new Node(new NodeOptions { HistorySize = 1_000_000 }, NullLogger<Node>.Instance, new NodeEngine { History = _hub.History, Inbox = _hub.Inbox, Presence = _presence, Broker = broker });
         _nodes.Add(node);
         node.BrokerReadyAsync().Wait();
         return (node, broker);

@@ -1,0 +1,86 @@
+using Herald.Core.Connections;
+using Herald.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Herald.Core.Housekeeping;
+
+/// <summary>
+/// One sweep over a node's connections, run by the node's single timer (no timer per connection): pings native
+/// clients, closes stale ones and those that never sent connect, closes those whose token expired, and aborts closes
+/// that did not finish in time. Plain clients get WebSocket ping frames from here when their transport leaves them to
+/// the node (<see cref="IKeepAliveTransport"/>), otherwise from the transport's own timer. After a sweep that ran
+/// seconds late (the node itself stalled), stale closes wait one pong timeout.
+/// </summary>
+internal sealed class KeepAliveSweeper(ConnectionRegistry connections, NodeOptions options, ILogger logger)
+{
+    /// <summary>How often the node sweeps.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>A sweep this much later than its schedule means this process or its machine stalled.</summary>
+    private static readonly TimeSpan LateSweep = TimeSpan.FromSeconds(2);
+
+    private long _lastSweepTicks;
+    private long _staleGraceUntilTicks;
+
+    /// <summary>Sweeps once at <paramref name="now"/> (<see cref="MonotonicClock.Now"/>); not reentrant (the node's timer serialises it).</summary>
+    public void Sweep(long now)
+    {
+        if (_lastSweepTicks != 0 && now - _lastSweepTicks > (Interval + LateSweep).Ticks)
+        {
+            // The stall was ours, not the clients': pongs that arrived meanwhile may still wait to be read, so
+            // nobody is closed as stale until one pong timeout has passed (pings due meanwhile still go out).
+            _staleGraceUntilTicks = now + options.PongTimeout.Ticks;
+            NodeLog.KeepAliveSweepLate(logger, Math.Round((double)(now - _lastSweepTicks - Interval.Ticks) / TimeSpan.TicksPerSecond, 1),
+                options.PongTimeout.TotalSeconds);
+        }
+        _lastSweepTicks = now;
+        var checkStale = now >= _staleGraceUntilTicks;
+        var ping = options.PingInterval.Ticks;
+        var stale = (options.PingInterval + options.PongTimeout).Ticks;
+        var connectTimeout = options.ConnectTimeout.Ticks;
+        foreach (var connection in connections.All)
+        {
+            switch (connection.State)
+            {
+                case ConnectionState.Closing:
+                    if (now > connection.CloseDeadlineTicks)
+                    {
+                        connection.Abort();
+                    }
+                    break;
+                case ConnectionState.AwaitingConnect:
+                    if (now - connection.OpenedAtTicks > connectTimeout && connection.Kind == ConnectionKind.Native)
+                    {
+                        NodeLog.ConnectTimedOut(logger, connection.Id, connection.RemoteAddress, options.ConnectTimeout.TotalSeconds);
+                        connection.Disconnect(DisconnectCodes.ConnectTimeout, "no connect command in time");
+                    }
+                    break;
+                case ConnectionState.Ready when connection.ExpiresAtTicks != 0 && now > connection.ExpiresAtTicks:
+                    NodeLog.TokenExpired(logger, connection.Id, connection.UserId);
+                    connection.Disconnect(DisconnectCodes.TokenExpired, "token expired: get a new token and reconnect");
+                    break;
+                // Native clients get the protocol's ping push; plain ones a WebSocket ping where the transport leaves it to the node.
+                case ConnectionState.Ready when connection.Kind == ConnectionKind.Native || connection.Transport is IKeepAliveTransport:
+                    var silent = now - connection.LastReceivedTicks;
+                    if (silent > stale && checkStale)
+                    {
+                        NodeLog.StaleConnection(logger, connection.Id, connection.RemoteAddress, Math.Round((double)silent / TimeSpan.TicksPerSecond, 1));
+                        connection.Disconnect(DisconnectCodes.Stale, "no pong in time");
+                    }
+                    else if (now - connection.LastPingTicks >= ping)
+                    {
+                        connection.LastPingTicks = now;
+                        if (connection.Kind == ConnectionKind.Native)
+                        {
+                            connection.TrySend(ServerFrames.PingPush);
+                        }
+                        else
+                        {
+                            ((IKeepAliveTransport)connection.Transport).SendPing();
+                        }
+                    }
+                    break;
+            }
+        }
+    }
+}
