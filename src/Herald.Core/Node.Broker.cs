@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Herald.Core.Attributes;
 using Herald.Core.Channels;
 using Herald.Core.Connections;
@@ -108,67 +107,6 @@ public sealed partial class Node
         _ = ObserveAsync(_broker.PublishAsync(BrokerTopic.Channel(channel), message, null).AsTask(), "presence push to", channel);
     }
 
-    /// <summary>
-    /// Applies a control command from the backend (<c>{"m":"disconnect"|"subscribe"|"unsubscribe"|"attributes", "user"|"client", ...}</c>)
-    /// on the other nodes of the cluster: the caller has already applied it here. Nothing to do on a single node, or
-    /// for a client id of this node.
-    /// </summary>
-    public async ValueTask ForwardControlAsync(byte[] command, string? client, CancellationToken cancellation = default)
-    {
-        if (_broker.IsLocal || (client is not null && client.StartsWith(_idPrefix, StringComparison.Ordinal)))
-        {
-            return;
-        }
-        var message = new BrokerMessage { Kind = BrokerMessageKind.Control, Data = command, Origin = Id };
-        try
-        {
-            await _broker.PublishAsync(BrokerTopic.Broadcast, message, null, cancellation).ConfigureAwait(false);
-        }
-        catch (StoreUnavailableException ex)
-        {
-            StoreFailed(ex);
-            throw new NodeRequestException(ErrorCodes.StoreUnavailable, "applied on this node only: the cluster's engine is unavailable: " + ex.Message);
-        }
-    }
-
-    /// <summary>Applies a control command received from another node.</summary>
-    private void ApplyControl(byte[] command)
-    {
-        using var document = JsonDocument.Parse(command);
-        var root = document.RootElement;
-        var user = root.TryGetProperty("user", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString() : null;
-        var client = root.TryGetProperty("client", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
-        var targets = Find(user, client);
-        if (targets.Count == 0)
-        {
-            return;
-        }
-        switch (root.GetProperty("m").GetString())
-        {
-            case "disconnect":
-                var code = root.GetProperty("code").GetInt32();
-                var reason = root.GetProperty("reason").GetString() ?? "";
-                foreach (var connection in targets)
-                {
-                    connection.Disconnect(code, reason);
-                }
-                break;
-            case "subscribe":
-                SubscribeFromServer(targets, root.GetProperty("channel").GetString()!);
-                break;
-            case "unsubscribe":
-                UnsubscribeFromServer(targets, root.GetProperty("channel").GetString()!);
-                break;
-            case "attributes":
-                if (AttributeJson.TryParseAttributes(System.Text.Encoding.UTF8.GetBytes(root.GetProperty("attrs").GetRawText()), int.MaxValue, out var set, out _, out _))
-                {
-                    SetAttributesFromServer(targets, set);
-                }
-                break;
-        }
-    }
-
-    /// <summary>How the broker reaches the node (kept off the node's public surface).</summary>
     private sealed class BrokerListener(Node node) : IBrokerListener
     {
         public ValueTask OnMessageAsync(BrokerTopic topic, BrokerMessage message) => node.OnBrokerMessageAsync(topic, message);

@@ -62,4 +62,7 @@ internal static partial class NodeLog
 
     [LoggerMessage(1019, LogLevel.Warning, "The keep-alive sweep ran {Seconds}s late: this process or its machine stalled (a pause, an overloaded host); no connection is closed as stale for the next {GraceSeconds}s, so that pongs that arrived meanwhile are read first")]
     public static partial void KeepAliveSweepLate(ILogger logger, double seconds, double graceSeconds);
+
+    [LoggerMessage(1020, LogLevel.Warning, "Control command \"{Method}\" from another node ignored: this version does not know it (a newer node sent it; upgrade this one)")]
+    public static partial void UnknownControlCommand(ILogger logger, string method);
 }

@@ -4,6 +4,7 @@ using Herald.Core;
 using Herald.Core.Attributes;
 using Herald.Core.Channels;
 using Herald.Core.Connections;
+using Herald.Core.Control;
 using Herald.Protocol;
 using Microsoft.AspNetCore.Http;
 
@@ -110,7 +111,7 @@ internal sealed partial class HttpApi
             }
             case "disconnect":
             {
-                var targets = Targets(root);
+                var target = Target(root);
                 var reconnect = !root.TryGetProperty("reconnect", out var r) || r.ValueKind != JsonValueKind.False;
                 var code = OptionalInt(root, "code") ?? (reconnect ? DisconnectCodes.ForceReconnect : DisconnectCodes.ForceDisconnect);
                 if (code is < 4000 or > 4999)
@@ -118,31 +119,23 @@ internal sealed partial class HttpApi
                     throw new NodeRequestException(ErrorCodes.BadRequest, "\"code\" must be from 4000 to 4999 (4000-4499: the client reconnects; 4500-4999: it does not)");
                 }
                 var reason = OptionalString(root, "reason") ?? "disconnected by the server";
-                foreach (var connection in targets)
-                {
-                    connection.Disconnect(code, reason);
-                }
-                await ForwardAsync(root, method, w =>
-                {
-                    w.WriteNumber("code"u8, code);
-                    w.WriteString("reason"u8, reason);
-                }, cancellation).ConfigureAwait(false);
-                await WriteJsonAsync(context, targets.Count, static (w, n) => w.WriteNumber("disconnected"u8, n)).ConfigureAwait(false);
+                var disconnected = await node.ControlAsync(new DisconnectCommand(target, code, reason), cancellation).ConfigureAwait(false);
+                await WriteJsonAsync(context, disconnected, static (w, n) => w.WriteNumber("disconnected"u8, n)).ConfigureAwait(false);
                 break;
             }
             case "subscribe":
             case "unsubscribe":
             {
-                var targets = Targets(root);
+                var target = Target(root);
                 var channel = RequiredChannel(root);
-                var changed = method == "subscribe" ? node.SubscribeFromServer(targets, channel) : node.UnsubscribeFromServer(targets, channel);
-                await ForwardAsync(root, method, w => w.WriteString("channel"u8, channel), cancellation).ConfigureAwait(false);
+                ControlCommand command = method == "subscribe" ? new SubscribeCommand(target, channel) : new UnsubscribeCommand(target, channel);
+                var changed = await node.ControlAsync(command, cancellation).ConfigureAwait(false);
                 await WriteJsonAsync(context, changed, static (w, n) => w.WriteNumber("connections"u8, n)).ConfigureAwait(false);
                 break;
             }
             case "attributes":
             {
-                var targets = Targets(root);
+                var target = Target(root);
                 if (!root.TryGetProperty("attrs", out var attrs))
                 {
                     throw new NodeRequestException(ErrorCodes.BadRequest, "attributes needs \"attrs\": an object of attributes");
@@ -151,47 +144,12 @@ internal sealed partial class HttpApi
                 {
                     throw new NodeRequestException(code, "attrs: " + error);
                 }
-                var changed = node.SetAttributesFromServer(targets, set);
-                await ForwardAsync(root, method, w =>
-                {
-                    w.WritePropertyName("attrs"u8);
-                    attrs.WriteTo(w);
-                }, cancellation).ConfigureAwait(false);
+                var changed = await node.ControlAsync(new SetAttributesCommand(target, set), cancellation).ConfigureAwait(false);
                 await WriteJsonAsync(context, changed, static (w, n) => w.WriteNumber("connections"u8, n)).ConfigureAwait(false);
                 break;
             }
         }
 
-    }
-
-    /// <summary>
-    /// In a cluster, has the other nodes apply the same command to their connections of the target: the user's
-    /// connections may be anywhere, and a client id on another node is found there. The reply counts this node's only.
-    /// </summary>
-    private async Task ForwardAsync(JsonElement root, string method, Action<Utf8JsonWriter> write, CancellationToken cancellation)
-    {
-        if (!node.IsClustered)
-        {
-            return;
-        }
-        var client = OptionalString(root, "client");
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteString("m"u8, method);
-            if (client is not null)
-            {
-                w.WriteString("client"u8, client);
-            }
-            else
-            {
-                w.WriteString("user"u8, OptionalString(root, "user"));
-            }
-            write(w);
-            w.WriteEndObject();
-        }
-        await node.ForwardControlAsync(buffer.WrittenSpan.ToArray(), client, cancellation).ConfigureAwait(false);
     }
 
     private static void WriteClient(Utf8JsonWriter w, Connection connection)
@@ -209,8 +167,11 @@ internal sealed partial class HttpApi
         w.WriteEndObject();
     }
 
-    /// <summary>The connections named by <c>"client"</c> (one id) or <c>"user"</c> (all of that user's).</summary>
-    private IReadOnlyList<Connection> Targets(JsonElement root)
+    /// <summary>
+    /// The target named by <c>"client"</c> (one connection id) or <c>"user"</c> (all of that user's connections), on
+    /// whichever node they are.
+    /// </summary>
+    private static ControlTarget Target(JsonElement root)
     {
         var client = OptionalString(root, "client");
         var user = OptionalString(root, "user");
@@ -218,7 +179,7 @@ internal sealed partial class HttpApi
         {
             throw new NodeRequestException(ErrorCodes.BadRequest, "name exactly one target: \"user\" (every connection of that user) or \"client\" (one connection id)");
         }
-        return node.Find(user, client);
+        return client is not null ? ControlTarget.Client(client) : ControlTarget.User(user!);
     }
 
     private static string RequiredChannel(JsonElement root)

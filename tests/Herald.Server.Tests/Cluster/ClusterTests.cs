@@ -301,6 +301,27 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_control_command_while_redis_is_unreachable_is_applied_on_this_node_and_answers_503()
+    {
+        var redis = await Herald.Specification.Tests.Infrastructure.RedisServer.StartAsync();
+        await using var redisOwner = redis;
+        await using var nodes = await StartOnAsync(redis, 1);
+        var dave = await NativeAsync(nodes[0], "dave");
+        await redis.StopAsync();
+        nodes[0].Logs.ExpectError(4003); // connection lost
+        nodes[0].Logs.ExpectError(1012); // storage failed
+        await Timeouts.Until(() => !nodes[0].Node.BrokerConnected, "the node noticed");
+
+        using var response = await nodes[0].PostApiAsync("disconnect", """{"user":"dave","reconnect":false}""");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var error = (await TestServer.JsonAsync(response)).GetProperty("error");
+        Assert.Equal(Herald.Protocol.ErrorCodes.StoreUnavailable, error.GetProperty("code").GetInt32());
+        Assert.StartsWith("applied on this node only: the cluster's engine is unavailable", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(4502, await dave.WaitForCloseAsync());
+    }
+
+    [Fact]
     public async Task A_node_started_while_redis_is_down_serves_locally_and_joins_the_cluster_when_redis_comes()
     {
         var redis = await Herald.Specification.Tests.Infrastructure.RedisServer.StartAsync();
