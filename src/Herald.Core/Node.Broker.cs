@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using Herald.Core.Attributes;
 using Herald.Core.Channels;
 using Herald.Core.Connections;
 using Herald.Core.Engine;
+using Herald.Core.Hub;
 using Herald.Core.Routing;
 using Herald.Protocol;
 
@@ -22,13 +22,8 @@ public sealed partial class Node
     private readonly IBroker _broker;
     private readonly IIdempotencyStore? _sharedIdempotency;
     private readonly TopicSubscriptions _topics;
-    private readonly ConcurrentDictionary<BrokerTopic, (string Epoch, ulong Offset)> _lastSeen = new();
-    private readonly ConcurrentDictionary<string, (HashSet<Connection> Seen, long At)> _recentPublishes = new(StringComparer.Ordinal);
 
-    /// <summary>
-    /// Per stream, the gate a recovery holds while it reads (deliveries of the stream wait meanwhile, then skip what the
-    /// recovery already sent).
-    /// </summary>
+    /// <summary>Per stream, the gate a recovery holds while it reads (the hub's: deliveries wait for it).</summary>
     private readonly StreamPipes _channelPipes;
     private readonly StreamPipes _userPipes;
 
@@ -46,7 +41,7 @@ public sealed partial class Node
         var topic = BrokerTopic.Channel(channel);
         if (_channels.SubscriberCount(channel) == 0)
         {
-            _lastSeen.TryRemove(topic, out _);
+            _hub.ForgetLastSeen(topic);
         }
         _topics.Reconcile(topic);
     }
@@ -56,7 +51,7 @@ public sealed partial class Node
         var topic = BrokerTopic.User(user);
         if (!added && !_users.Contains(user))
         {
-            _lastSeen.TryRemove(topic, out _);
+            _hub.ForgetLastSeen(topic);
         }
         _topics.Reconcile(topic);
         if (_broker.IsLocal)
@@ -116,42 +111,26 @@ public sealed partial class Node
         public void OnMessagesMissed(BrokerTopic topic, string reason) => node.OnMessagesMissed(topic, reason);
     }
 
+    /// <summary>
+    /// What the broker hands this node: control commands from other nodes are applied, everything else the hub delivers
+    /// to this node's connections (and a publication prepared in process learns how many it reached).
+    /// </summary>
     private async ValueTask OnBrokerMessageAsync(BrokerTopic topic, BrokerMessage message)
     {
         try
         {
-            switch (topic.Kind)
+            if (message.Kind == BrokerMessageKind.Control)
             {
-                case BrokerTopicKind.Broadcast when message.Kind == BrokerMessageKind.Control:
-                    if (message.Origin != Id)
-                    {
-                        ApplyControl(message.Data);
-                    }
-                    break;
-                case BrokerTopicKind.Broadcast when message.Kind == BrokerMessageKind.Publication:
-                    var publication = PublicationOf(message);
-                    Delivered(publication, DeliverToMatching(publication.Where ?? WhereFilter.All, publication));
-                    break;
-                case BrokerTopicKind.Channel when message.Offset == 0:
-                case BrokerTopicKind.User when message.Offset == 0:
-                    DeliverFromBroker(topic, message); // not stored: nothing for a recovery to order it against
-                    break;
-                case BrokerTopicKind.Channel:
-                case BrokerTopicKind.User:
-                    // The stream's pipe orders deliveries against recoveries: a recovery holds it while it reads, and what
-                    // arrives meanwhile waits, then skips what the recovery already sent (Connection.IsNewOnStream).
-                    var pipes = topic.Kind == BrokerTopicKind.Channel ? _channelPipes : _userPipes;
-                    var pipe = await pipes.EnterAsync(topic.Name, quiesce: false).ConfigureAwait(false);
-                    try
-                    {
-                        DeliverFromBroker(topic, message);
-                    }
-                    finally
-                    {
-                        pipe.Gate.Release();
-                    }
-                    break;
+                if (topic.Kind == BrokerTopicKind.Broadcast && message.Origin != Id)
+                {
+                    ApplyControl(message.Data);
+                }
+                return;
             }
+            var delivering = _hub.DeliverAsync(topic, message);
+            var delivered = delivering.IsCompletedSuccessfully ? delivering.Result : await delivering.ConfigureAwait(false);
+            Counters.Delivered(delivered);
+            message.Local?.AddDelivered(delivered);
         }
         catch (Exception ex)
         {
@@ -159,110 +138,21 @@ public sealed partial class Node
         }
     }
 
-    private void DeliverFromBroker(BrokerTopic topic, BrokerMessage message)
-    {
-        var recipients = RentRecipients();
-        if (topic.Kind == BrokerTopicKind.Channel)
-        {
-            _channels.CopySubscribers(topic.Name, recipients);
-        }
-        else
-        {
-            _users.CopyConnections(topic.Name, recipients);
-        }
-        try
-        {
-            if (message.Kind == BrokerMessageKind.Frame)
-            {
-                foreach (var subscriber in recipients)
-                {
-                    if (subscriber.Kind == ConnectionKind.Native && subscriber.State == ConnectionState.Ready && subscriber.Id != message.Exclude)
-                    {
-                        subscriber.TrySend(message.Data);
-                    }
-                }
-                return;
-            }
-            if (message.Kind != BrokerMessageKind.Publication)
-            {
-                return;
-            }
-            if (message.Offset != 0 && !_broker.IsLocal)
-            {
-                // Only for the position check after a reconnect; gaps are noticed per subscription by the broker.
-                _lastSeen.AddOrUpdate(topic, (message.Epoch, message.Offset),
-                    (_, last) => last.Epoch != message.Epoch || message.Offset > last.Offset ? (message.Epoch, message.Offset) : last);
-            }
-            var publication = PublicationOf(message);
-            var firstTime = message.Targets <= 1 ? null : message.Local is { } local ? local.FirstTimeForPlain : FirstTimeFor(message.PublishId);
-            var inbox = topic.Kind == BrokerTopicKind.User;
-            Delivered(publication, Deliver(recipients, publication, publication.Where, firstTime, inbox ? null : topic.Name, message.Offset, inbox,
-                message.Offset != 0 ? message.Epoch : null));
-        }
-        finally
-        {
-            ReturnRecipients(recipients);
-        }
-    }
+    private static List<Connection> RentRecipients() => ConnectionHub.RentRecipients();
 
-    private void Delivered(Publication publication, int count)
-    {
-        Counters.Delivered(count);
-        publication.AddDelivered(count);
-    }
-
-    /// <summary>
-    /// The publication as prepared by the publisher when the broker delivers in process; else made from what the broker
-    /// carried (once per topic: a cluster's broker hands each topic its own copy).
-    /// </summary>
-    private static Publication PublicationOf(BrokerMessage message) =>
-        message.Local ?? new Publication(message.Data, message.DataIsString, message.Where is null ? null : AttributeJson.ReadWhere(message.Where));
-
-    /// <summary>For a publish sent to several topics: whether a plain connection is reached for the first time (it gets one copy).</summary>
-    private Func<Connection, bool> FirstTimeFor(string publishId)
-    {
-        var seen = _recentPublishes.GetOrAdd(publishId, static (_, now) => ([], now), _time.GetTimestamp()).Seen;
-        return connection =>
-        {
-            lock (seen)
-            {
-                return seen.Add(connection);
-            }
-        };
-    }
-
-    private void SweepRecentPublishes()
-    {
-        foreach (var (id, entry) in _recentPublishes)
-        {
-            if (_time.GetElapsedTime(entry.At) > TimeSpan.FromSeconds(5)) // a publish's topics are delivered within milliseconds of each other
-            {
-                _recentPublishes.TryRemove(id, out _);
-            }
-        }
-    }
+    private static void ReturnRecipients(List<Connection> list) => ConnectionHub.ReturnRecipients(list);
 
     /// <summary>
     /// This node may have missed publications of <paramref name="topic"/>: its native connections with a stream there
     /// (history on the channel, or an inbox) are told to reconnect, and recover what they missed from history.
     /// </summary>
-    private void MissedMessages(BrokerTopic topic, List<Connection> connections, string reason)
+    private void MissedMessages(BrokerTopic topic, string reason)
     {
         var stream = topic.Kind == BrokerTopicKind.Channel ? _policy.ResolveKnown(topic.Name).History.Enabled : InboxLimits.Enabled;
-        if (!stream)
+        if (stream)
         {
-            return;
+            NodeLog.BrokerMessagesMissed(_logger, topic.ToString(), reason, _hub.AskToRecover(topic));
         }
-        var count = 0;
-        foreach (var connection in connections)
-        {
-            if (connection.Kind == ConnectionKind.Native && connection.State == ConnectionState.Ready)
-            {
-                connection.Disconnect(DisconnectCodes.InsufficientState, "messages may have been missed: reconnect and recover");
-                count++;
-            }
-        }
-        NodeLog.BrokerMessagesMissed(_logger, topic.ToString(), reason, count);
     }
 
     /// <summary>
@@ -271,20 +161,7 @@ public sealed partial class Node
     /// is caught by the sequence check; and a little later each stream's position is compared with the last offset seen,
     /// for streams that went quiet right after the gap.
     /// </summary>
-    private void OnMessagesMissed(BrokerTopic topic, string reason)
-    {
-        var connections = RentRecipients();
-        if (topic.Kind == BrokerTopicKind.Channel)
-        {
-            _channels.CopySubscribers(topic.Name, connections);
-        }
-        else if (topic.Kind == BrokerTopicKind.User)
-        {
-            _users.CopyConnections(topic.Name, connections);
-        }
-        MissedMessages(topic, connections, reason);
-        ReturnRecipients(connections);
-    }
+    private void OnMessagesMissed(BrokerTopic topic, string reason) => MissedMessages(topic, reason);
 
     private void OnSubscriptionsRestored()
     {
@@ -300,17 +177,7 @@ public sealed partial class Node
             {
                 continue;
             }
-            var connections = RentRecipients();
-            if (topic.Kind == BrokerTopicKind.Channel)
-            {
-                _channels.CopySubscribers(topic.Name, connections);
-            }
-            else
-            {
-                _users.CopyConnections(topic.Name, connections);
-            }
-            MissedMessages(topic, connections, reason);
-            ReturnRecipients(connections);
+            MissedMessages(topic, reason);
         }
     }
 
@@ -319,7 +186,7 @@ public sealed partial class Node
         await Task.Delay(delay).ConfigureAwait(false);
         foreach (var topic in _topics.Subscribed())
         {
-            if (topic.Kind == BrokerTopicKind.Broadcast || !_lastSeen.TryGetValue(topic, out var seen))
+            if (topic.Kind == BrokerTopicKind.Broadcast || !_hub.TryGetLastSeen(topic, out var seen))
             {
                 continue;
             }
@@ -332,19 +199,9 @@ public sealed partial class Node
                     var (epoch, offset) = topic.Kind == BrokerTopicKind.Channel
                         ? await ChannelPositionAsync(topic.Name).ConfigureAwait(false)
                         : ("", (await _inbox.ReadAsync(topic.Name, seen.Offset, 0).ConfigureAwait(false)).Offset);
-                    if (epoch == seen.Epoch && offset > seen.Offset && _lastSeen.TryGetValue(topic, out var now) && now == seen)
+                    if (epoch == seen.Epoch && offset > seen.Offset && _hub.TryGetLastSeen(topic, out var now) && now == seen)
                     {
-                        var connections = RentRecipients();
-                        if (topic.Kind == BrokerTopicKind.Channel)
-                        {
-                            _channels.CopySubscribers(topic.Name, connections);
-                        }
-                        else
-                        {
-                            _users.CopyConnections(topic.Name, connections);
-                        }
-                        MissedMessages(topic, connections, $"offset {offset} is stored but the last one received was {seen.Offset}");
-                        ReturnRecipients(connections);
+                        MissedMessages(topic, $"offset {offset} is stored but the last one received was {seen.Offset}");
                     }
                 }
                 finally

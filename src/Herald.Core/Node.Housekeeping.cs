@@ -13,12 +13,12 @@ public sealed partial class Node
     /// <summary>Pipes unused this long are dropped (their next publish makes a new one).</summary>
     private static readonly TimeSpan PipeIdle = TimeSpan.FromMinutes(2);
 
-    internal int PipeCount => _channelPipes.Count + _userPipes.Count + ((_broker as LocalBroker)?.PipeCount ?? 0);
+    internal int PipeCount => _hub.GateCount + ((_broker as LocalBroker)?.PipeCount ?? 0);
 
     internal void SweepPipes(TimeSpan idle)
     {
-        _channelPipes.Sweep(idle);
-        _userPipes.Sweep(idle);
+        _hub.ChannelGates.Sweep(idle);
+        _hub.UserGates.Sweep(idle);
         (_broker as LocalBroker)?.SweepIdle(idle);
     }
 
@@ -52,7 +52,7 @@ public sealed partial class Node
     {
         _idempotency.Sweep();
         SweepPipes(pipeIdle);
-        SweepRecentPublishes();
+        _hub.SweepRecentPublishes();
         ForgetIdleChannels(Options.IdleChannelTimeout);
     }
 
