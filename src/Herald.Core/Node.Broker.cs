@@ -16,8 +16,8 @@ namespace Herald.Core;
 /// </summary>
 public sealed partial class Node
 {
-    /// <summary>The presence "channel" in which every connection with a user is recorded, for a cluster-wide online. Not a valid channel name.</summary>
-    internal const string OnlineChannel = " online";
+    /// <summary>Who is online on every node (a cluster's shared record; a single node asks its user index).</summary>
+    private readonly OnlineUsers _online;
 
     private readonly IBroker _broker;
     private readonly IIdempotencyStore? _sharedIdempotency;
@@ -59,8 +59,8 @@ public sealed partial class Node
             return; // who is online is this node's user index; a cluster records it in the shared presence store
         }
         var change = added
-            ? _presence.AddAsync(OnlineChannel, new PresenceEntry(connection.Id, user, null))
-            : _presence.RemoveAsync(OnlineChannel, connection.Id, user);
+            ? _online.AddAsync(connection.Id, user)
+            : _online.RemoveAsync(connection.Id, user);
         if (!change.IsCompletedSuccessfully)
         {
             var stored = ObserveAsync(change.AsTask(), "online", user);
@@ -232,14 +232,13 @@ public sealed partial class Node
         }
         try
         {
-            var counts = await _presence.GetUserConnectionsAsync(OnlineChannel, list, cancellation).ConfigureAwait(false);
-            var stats = await _presence.GetStatsAsync(OnlineChannel, cancellation).ConfigureAwait(false);
+            var (counts, totalUsers) = await _online.CountAsync(list, cancellation).ConfigureAwait(false);
             var result = new Dictionary<string, int>(list.Count, StringComparer.Ordinal);
             for (var i = 0; i < list.Count; i++)
             {
                 result[list[i]] = counts[i];
             }
-            return (result, stats.Users);
+            return (result, totalUsers);
         }
         catch (StoreUnavailableException ex)
         {

@@ -50,6 +50,7 @@ public sealed partial class Node : IDisposable
         _time = time ?? TimeProvider.System;
         _sharedIdempotency = engine.Idempotency;
         _presence = engine.Presence ?? new MemoryPresenceStore();
+        _online = new OnlineUsers(_presence);
         Options = options;
         _history = engine.History ?? new MemoryHistoryStore(time);
         _inbox = engine.Inbox ?? new MemoryInboxStore(time);
