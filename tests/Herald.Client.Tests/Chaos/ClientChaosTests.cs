@@ -3,7 +3,7 @@ using Herald.Core.Auth;
 using Herald.Server.Tests.Infrastructure;
 using Herald.Server.Tests.Process;
 using Xunit.Abstractions;
-using RedisServer = Herald.Specification.Tests.Infrastructure.RedisServer;
+using RedisServer = Herald.Engine.Contracts.Infrastructure.RedisServer;
 
 namespace Herald.Client.Tests.Chaos;
 

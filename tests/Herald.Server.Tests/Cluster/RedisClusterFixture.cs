@@ -1,7 +1,7 @@
 using Herald.Core.Auth;
 using Herald.Redis;
 using Herald.Server.Tests.Infrastructure;
-using RedisServer = Herald.Specification.Tests.Infrastructure.RedisServer;
+using RedisServer = Herald.Engine.Contracts.Infrastructure.RedisServer;
 
 namespace Herald.Server.Tests.Cluster;
 

@@ -1,6 +1,6 @@
 using Herald.Redis;
 
-namespace Herald.Specification.Tests.Infrastructure;
+namespace Herald.Engine.Contracts.Infrastructure;
 
 /// <summary>The tests that need Redis share one server; each test still gets its own key prefix.</summary>
 [CollectionDefinition(Name)]

@@ -1,8 +1,8 @@
 using Herald.Core.Engine;
-using Herald.Specification.Tests.Infrastructure;
+using Herald.Engine.Contracts.Infrastructure;
 using Herald.Sqlite;
 
-namespace Herald.Specification.Tests.Engine;
+namespace Herald.Engine.Contracts.Engine;
 
 public sealed class SqliteInboxStoreTests : InboxStoreContract, IDisposable
 {

@@ -3,9 +3,9 @@ using System.Text;
 using Herald.Core.Engine;
 using Herald.Redis;
 using Herald.Redis.Internal;
-using Herald.Specification.Tests.Infrastructure;
+using Herald.Engine.Contracts.Infrastructure;
 
-namespace Herald.Specification.Tests.Engine;
+namespace Herald.Engine.Contracts.Engine;
 
 /// <summary>What is particular to the Redis broker: its envelope and sharded pub/sub (the rest: <see cref="BrokerContract"/>).</summary>
 [Collection(RedisCollection.Name)]

@@ -1,16 +1,16 @@
 using Herald.Core.Engine;
 using Herald.Redis;
-using Herald.Specification.Tests.Infrastructure;
+using Herald.Engine.Contracts.Infrastructure;
 
-namespace Herald.Specification.Tests.Engine;
+namespace Herald.Engine.Contracts.Engine;
 
 [Collection(RedisCollection.Name)]
-public sealed class RedisHistoryStoreTests(RedisServerFixture redis) : HistoryStoreContract, IAsyncLifetime
+public sealed class RedisInboxStoreTests(RedisServerFixture redis) : InboxStoreContract, IAsyncLifetime
 {
     private readonly RecordingLogger _logs = new();
     private RedisEngine? _engine;
 
-    protected override IHistoryStore CreateStore(TimeProvider time) => _engine!.History;
+    protected override IInboxStore CreateStore(TimeProvider time) => _engine!.Inbox;
 
     public async Task InitializeAsync() => _engine = await redis.ConnectAsync(_logs, Time);
 

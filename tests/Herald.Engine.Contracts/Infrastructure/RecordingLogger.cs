@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Herald.Specification.Tests.Infrastructure;
+namespace Herald.Engine.Contracts.Infrastructure;
 
 /// <summary>Keeps what was logged, so a test can fail on an error it did not expect.</summary>
 public sealed class RecordingLogger : ILogger

@@ -2,9 +2,9 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Herald.Core.Engine;
-using Herald.Specification.Tests.Infrastructure;
+using Herald.Engine.Contracts.Infrastructure;
 
-namespace Herald.Specification.Tests.Engine;
+namespace Herald.Engine.Contracts.Engine;
 
 /// <summary>
 /// The guarantees of <see cref="IBroker"/>, written once and run against every implementation: a stream publish is

@@ -1,4 +1,4 @@
-namespace Herald.Specification.Tests.Infrastructure;
+namespace Herald.Engine.Contracts.Infrastructure;
 
 /// <summary>A clock that moves only when the test says so, for retention by age.</summary>
 public sealed class ManualTime(DateTimeOffset start) : TimeProvider

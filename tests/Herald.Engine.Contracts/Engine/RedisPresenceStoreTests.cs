@@ -1,8 +1,8 @@
 using Herald.Core.Engine;
 using Herald.Redis;
-using Herald.Specification.Tests.Infrastructure;
+using Herald.Engine.Contracts.Infrastructure;
 
-namespace Herald.Specification.Tests.Engine;
+namespace Herald.Engine.Contracts.Engine;
 
 [Collection(RedisCollection.Name)]
 public sealed class RedisPresenceStoreTests(RedisServerFixture redis) : PresenceStoreContract, IAsyncLifetime

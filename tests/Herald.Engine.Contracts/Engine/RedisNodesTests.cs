@@ -1,9 +1,9 @@
 using System.Text;
 using Herald.Core.Engine;
 using Herald.Redis;
-using Herald.Specification.Tests.Infrastructure;
+using Herald.Engine.Contracts.Infrastructure;
 
-namespace Herald.Specification.Tests.Engine;
+namespace Herald.Engine.Contracts.Engine;
 
 /// <summary>What only a shared engine promises: several nodes on one Redis behave as one, and a dead node's traces expire.</summary>
 [Collection(RedisCollection.Name)]

@@ -1,7 +1,7 @@
 using Herald.Redis.Internal;
-using Herald.Specification.Tests.Infrastructure;
+using Herald.Engine.Contracts.Infrastructure;
 
-namespace Herald.Specification.Tests.Engine;
+namespace Herald.Engine.Contracts.Engine;
 
 /// <summary>
 /// The Redis history store answers appends on the thread pool, where a later reply could be handled first; these

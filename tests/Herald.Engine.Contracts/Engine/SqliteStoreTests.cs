@@ -1,10 +1,10 @@
 using System.Text;
 using Herald.Core.Engine;
-using Herald.Specification.Tests.Infrastructure;
+using Herald.Engine.Contracts.Infrastructure;
 using Herald.Sqlite;
 using Microsoft.Data.Sqlite;
 
-namespace Herald.Specification.Tests.Engine;
+namespace Herald.Engine.Contracts.Engine;
 
 /// <summary>What only the durable store promises: data outlives the process, failures are reported and pass, writes are batched.</summary>
 public sealed class SqliteStoreTests : IDisposable

@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Text;
 using Herald.Core.Engine;
 using Herald.Redis;
-using Herald.Specification.Tests.Infrastructure;
+using Herald.Engine.Contracts.Infrastructure;
 using StackExchange.Redis;
 using StreamPosition = Herald.Core.Engine.StreamPosition;
 
-namespace Herald.Specification.Tests.Engine;
+namespace Herald.Engine.Contracts.Engine;
 
 /// <summary>The engine against Redis itself: the key layout, keys that expire, and a Redis that goes away and comes back.</summary>
 [Collection(RedisCollection.Name)]

@@ -1,8 +1,8 @@
 using System.Text;
 using Herald.Redis;
-using Herald.Specification.Tests.Infrastructure;
+using Herald.Engine.Contracts.Infrastructure;
 
-namespace Herald.Specification.Tests.Engine;
+namespace Herald.Engine.Contracts.Engine;
 
 /// <summary>Idempotency keys shared by the nodes of a cluster.</summary>
 [Collection(RedisCollection.Name)]

@@ -1,8 +1,8 @@
 using System.Text;
 using Herald.Core.Engine;
-using Herald.Specification.Tests.Infrastructure;
+using Herald.Engine.Contracts.Infrastructure;
 
-namespace Herald.Specification.Tests.Engine;
+namespace Herald.Engine.Contracts.Engine;
 
 /// <summary>
 /// The guarantees of <see cref="IPresenceStore"/>, written once and run against every implementation: entries stay

@@ -1,4 +1,4 @@
-namespace Herald.Specification.Tests.Infrastructure;
+namespace Herald.Engine.Contracts.Infrastructure;
 
 /// <summary>Every await in a test has a timeout, so a hang fails fast instead of eating CI.</summary>
 public static class Timeouts

@@ -1,4 +1,4 @@
-namespace Herald.Specification.Tests.Infrastructure;
+namespace Herald.Engine.Contracts.Infrastructure;
 
 /// <summary>Waits for something that happens in the background, failing the test after a timeout instead of hanging.</summary>
 public static class Eventually

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Herald.Specification.Tests.Infrastructure;
+namespace Herald.Engine.Contracts.Infrastructure;
 
 /// <summary>
 /// A real <c>redis-server</c> on a free loopback port, without persistence unless asked, in a folder of its own; stopped (killed, as

@@ -1,9 +1,9 @@
 using System.Text;
 using Herald.Core.Engine;
-using Herald.Specification.Tests.Infrastructure;
+using Herald.Engine.Contracts.Infrastructure;
 using Herald.Sqlite;
 
-namespace Herald.Specification.Tests.Engine;
+namespace Herald.Engine.Contracts.Engine;
 
 /// <summary>
 /// The guarantees of <see cref="IForgetsIdleStreams"/> on the single-node history stores: state for names with nothing

@@ -1,4 +1,4 @@
-namespace Herald.Specification.Tests.Infrastructure;
+namespace Herald.Engine.Contracts.Infrastructure;
 
 /// <summary>A fresh folder per test, deleted afterwards.</summary>
 public sealed class TempDirectory : IDisposable

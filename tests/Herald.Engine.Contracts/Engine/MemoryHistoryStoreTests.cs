@@ -1,6 +1,6 @@
 using Herald.Core.Engine;
 
-namespace Herald.Specification.Tests.Engine;
+namespace Herald.Engine.Contracts.Engine;
 
 public sealed class MemoryHistoryStoreTests : HistoryStoreContract
 {
