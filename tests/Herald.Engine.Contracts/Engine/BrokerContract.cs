@@ -50,7 +50,7 @@ public abstract class BrokerContract : IAsyncLifetime
 
         public void OnMessagesMissed(BrokerTopic topic, string reason) => Missed.Enqueue(topic + ": " + reason);
 
-        public Task UntilAsync(int count) => Eventually.UntilAsync(() => Task.FromResult(Messages.Count >= count), $"{count} messages arrived");
+        public Task UntilAsync(int count) => Timeouts.UntilAsync(() => Task.FromResult(Messages.Count >= count), $"{count} messages arrived");
     }
 
     protected static BrokerMessage Message(string data, BrokerMessageKind kind = BrokerMessageKind.Publication) => new()
@@ -184,13 +184,13 @@ public sealed class MemoryBrokerTests : BrokerContract
 }
 
 [Collection(RedisCollection.Name)]
-public sealed class RedisBrokerContractTests(RedisServerFixture redis) : BrokerContract
+public sealed class RedisBrokerContractTests(RedisEngineFixture redis) : BrokerContract
 {
     protected override async Task<Cluster> CreateClusterAsync()
     {
-        var prefix = RedisServerFixture.NewPrefix();
-        var a = await redis.ConnectAsync(new RecordingLogger(), prefix: prefix);
-        var b = await redis.ConnectAsync(new RecordingLogger(), prefix: prefix);
+        var prefix = RedisEngineFixture.NewPrefix();
+        var a = await redis.ConnectAsync(new CapturedLogs(), prefix: prefix);
+        var b = await redis.ConnectAsync(new CapturedLogs(), prefix: prefix);
         return new Cluster(a.Broker, b.Broker, a.History, a.Inbox, new Both(a, b));
     }
 

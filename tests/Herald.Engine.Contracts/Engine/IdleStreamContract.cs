@@ -1,6 +1,5 @@
 using System.Text;
 using Herald.Core.Engine;
-using Herald.Engine.Contracts.Infrastructure;
 using Herald.Sqlite;
 
 namespace Herald.Engine.Contracts.Engine;
@@ -120,7 +119,7 @@ public sealed class MemoryIdleStreamTests : IdleStreamContract
 public sealed class SqliteIdleStreamTests : IdleStreamContract, IDisposable
 {
     private readonly TempDirectory _directory = new();
-    private readonly RecordingLogger _logs = new();
+    private readonly CapturedLogs _logs = new();
     private SqliteStore? _store;
 
     protected override IHistoryStore CreateStore(TimeProvider time) => (_store = SqliteStore.Open(_directory.Path, _logs, time)).History;

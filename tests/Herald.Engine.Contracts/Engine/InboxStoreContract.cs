@@ -1,6 +1,5 @@
 using System.Text;
 using Herald.Core.Engine;
-using Herald.Engine.Contracts.Infrastructure;
 
 namespace Herald.Engine.Contracts.Engine;
 

@@ -1,5 +1,4 @@
 using Herald.Redis.Internal;
-using Herald.Engine.Contracts.Infrastructure;
 
 namespace Herald.Engine.Contracts.Engine;
 
@@ -31,7 +30,7 @@ public sealed class RedisAppendOrderTests
         Assert.Equal(9, unrelated);
         Assert.Equal(0, earlyCompleted);
         Assert.Equal(new[] { 1, 2, 3 }, await Task.WhenAll(appends).DefaultTimeout());
-        await Eventually.UntilAsync(() => Task.FromResult(order.PendingStreams == 0), "the order forgot the completed streams");
+        await Timeouts.UntilAsync(() => Task.FromResult(order.PendingStreams == 0), "the order forgot the completed streams");
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace Herald.Engine.Contracts.Engine;
 
 /// <summary>What is particular to the Redis broker: its envelope and sharded pub/sub (the rest: <see cref="BrokerContract"/>).</summary>
 [Collection(RedisCollection.Name)]
-public sealed class RedisBrokerTests(RedisServerFixture redis)
+public sealed class RedisBrokerTests(RedisEngineFixture redis)
 {
     private sealed class Recorder : IBrokerListener
     {
@@ -68,14 +68,14 @@ public sealed class RedisBrokerTests(RedisServerFixture redis)
     {
         var options = redis.Options();
         options.ShardedPubSub = true;
-        await using var engine = await RedisEngine.ConnectAsync(options, new RecordingLogger()).DefaultTimeout();
+        await using var engine = await RedisEngine.ConnectAsync(options, new CapturedLogs()).DefaultTimeout();
         var recorder = new Recorder();
         engine.Broker.Start(recorder);
         await engine.Broker.SubscribeAsync(BrokerTopic.Channel("s")).DefaultTimeout();
         await engine.Broker.SubscribeAsync(BrokerTopic.Broadcast).DefaultTimeout();
         await engine.Broker.PublishAsync(BrokerTopic.Channel("s"), Publication("1"), new RetentionLimits(10, TimeSpan.FromHours(1))).DefaultTimeout();
         await engine.Broker.PublishAsync(BrokerTopic.Broadcast, Publication("2"), null).DefaultTimeout();
-        await Eventually.UntilAsync(() => Task.FromResult(recorder.Messages.Count == 2), "messages arrived");
+        await Timeouts.UntilAsync(() => Task.FromResult(recorder.Messages.Count == 2), "messages arrived");
         // Two topics, two queues: no order between them.
         Assert.Equal(1UL, recorder.Messages.Single(m => m.Topic == BrokerTopic.Channel("s")).Message.Offset);
         Assert.Equal(0UL, recorder.Messages.Single(m => m.Topic == BrokerTopic.Broadcast).Message.Offset);

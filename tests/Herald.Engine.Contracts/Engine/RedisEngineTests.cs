@@ -10,7 +10,7 @@ namespace Herald.Engine.Contracts.Engine;
 
 /// <summary>The engine against Redis itself: the key layout, keys that expire, and a Redis that goes away and comes back.</summary>
 [Collection(RedisCollection.Name)]
-public sealed class RedisEngineTests(RedisServerFixture redis)
+public sealed class RedisEngineTests(RedisEngineFixture redis)
 {
     private static byte[] Json(int value) => Encoding.UTF8.GetBytes($$"""{"n":{{value}}}""");
 
@@ -50,7 +50,7 @@ public sealed class RedisEngineTests(RedisServerFixture redis)
     [Fact]
     public async Task Idle_streams_vanish_from_Redis_after_their_TTL_and_come_back_with_a_new_epoch()
     {
-        var logs = new RecordingLogger();
+        var logs = new CapturedLogs();
         var options = redis.Options();
         options.PositionTtl = TimeSpan.FromMilliseconds(600);
         await using var engine = await RedisEngine.ConnectAsync(options, logs).DefaultTimeout();
@@ -62,7 +62,7 @@ public sealed class RedisEngineTests(RedisServerFixture redis)
         var entriesTtl = await database.KeyTimeToLiveAsync(engine.Keys.HistoryEntries("idle")).DefaultTimeout();
         var metaTtl = await database.KeyTimeToLiveAsync(engine.Keys.HistoryMeta("idle")).DefaultTimeout();
         RedisKey[] all = [engine.Keys.HistoryMeta("idle"), engine.Keys.HistoryEntries("idle"), engine.Keys.InboxMeta("idle"), engine.Keys.InboxEntries("idle")];
-        await Eventually.UntilAsync(async () => await database.KeyExistsAsync(all) == 0, "the idle channel's keys expired", TimeSpan.FromSeconds(5));
+        await Timeouts.UntilAsync(async () => await database.KeyExistsAsync(all) == 0, "the idle channel's keys expired", TimeSpan.FromSeconds(5));
         var next = await engine.History.AppendAsync("idle", Json(2), shortLived).DefaultTimeout();
 
         Assert.InRange(entriesTtl!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(300));
@@ -77,14 +77,14 @@ public sealed class RedisEngineTests(RedisServerFixture redis)
     public async Task With_Redis_stopped_operations_fail_fast_and_after_a_restart_work_again_on_the_same_engine()
     {
         await using var server = await RedisServer.StartAsync();
-        var logs = new RecordingLogger();
+        var logs = new CapturedLogs();
         await using var engine = await RedisEngine.ConnectAsync(redis.Options(server: server), logs).DefaultTimeout();
         var limits = new RetentionLimits(10, TimeSpan.FromMinutes(1));
         var before = await engine.History.AppendAsync("orders", Json(1), limits).DefaultTimeout();
         await engine.Presence.AddAsync("room", new PresenceEntry("c1", "alice", null)).DefaultTimeout();
 
         await server.StopAsync();
-        await Eventually.UntilAsync(() => Task.FromResult(!engine.IsConnected), "the engine noticed Redis is gone");
+        await Timeouts.UntilAsync(() => Task.FromResult(!engine.IsConnected), "the engine noticed Redis is gone");
         var failures = new (string Operation, Func<Task> Call)[]
         {
             ("history append", () => engine.History.AppendAsync("orders", Json(2), limits).AsTask()),
@@ -113,7 +113,7 @@ public sealed class RedisEngineTests(RedisServerFixture redis)
 
         await server.RestartAsync();
         StreamPosition after = default;
-        await Eventually.UntilAsync(async () =>
+        await Timeouts.UntilAsync(async () =>
         {
             try
             {
@@ -132,9 +132,9 @@ public sealed class RedisEngineTests(RedisServerFixture redis)
         Assert.NotEqual(before.Epoch, after.Epoch);
         Assert.Equal(new PresenceChange(true, 1), presence);
         Assert.Equal(new PresenceStats(1, 1), await engine.Presence.GetStatsAsync("room").DefaultTimeout());
-        await Eventually.UntilAsync(async () => (await engine.GetNodesAsync()).Any(n => n.Id == engine.NodeId), "the node registered again");
-        Assert.All(logs.Errors, e => Assert.Equal(4003, e.Id.Id)); // only "lost the connection", which is what happened
-        Assert.Contains(logs.Entries, e => e.Id.Id == 4004);
+        await Timeouts.UntilAsync(async () => (await engine.GetNodesAsync()).Any(n => n.Id == engine.NodeId), "the node registered again");
+        Assert.All(logs.Errors, e => Assert.Equal(4003, e.EventId)); // only "lost the connection", which is what happened
+        Assert.Contains(logs.Entries, e => e.EventId == 4004);
     }
 
     private static int Slot(RedisKey key)

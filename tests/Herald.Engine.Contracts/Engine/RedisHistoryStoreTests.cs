@@ -5,9 +5,9 @@ using Herald.Engine.Contracts.Infrastructure;
 namespace Herald.Engine.Contracts.Engine;
 
 [Collection(RedisCollection.Name)]
-public sealed class RedisHistoryStoreTests(RedisServerFixture redis) : HistoryStoreContract, IAsyncLifetime
+public sealed class RedisHistoryStoreTests(RedisEngineFixture redis) : HistoryStoreContract, IAsyncLifetime
 {
-    private readonly RecordingLogger _logs = new();
+    private readonly CapturedLogs _logs = new();
     private RedisEngine? _engine;
 
     protected override IHistoryStore CreateStore(TimeProvider time) => _engine!.History;

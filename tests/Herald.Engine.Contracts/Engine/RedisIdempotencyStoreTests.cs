@@ -6,14 +6,14 @@ namespace Herald.Engine.Contracts.Engine;
 
 /// <summary>Idempotency keys shared by the nodes of a cluster.</summary>
 [Collection(RedisCollection.Name)]
-public sealed class RedisIdempotencyStoreTests(RedisServerFixture redis)
+public sealed class RedisIdempotencyStoreTests(RedisEngineFixture redis)
 {
     [Fact]
     public async Task One_claim_wins_its_result_is_shared_and_only_a_pending_claim_can_be_released()
     {
-        var prefix = RedisServerFixture.NewPrefix();
-        await using var a = await redis.ConnectAsync(new RecordingLogger(), prefix: prefix);
-        await using var b = await redis.ConnectAsync(new RecordingLogger(), prefix: prefix);
+        var prefix = RedisEngineFixture.NewPrefix();
+        await using var a = await redis.ConnectAsync(new CapturedLogs(), prefix: prefix);
+        await using var b = await redis.ConnectAsync(new CapturedLogs(), prefix: prefix);
         var window = TimeSpan.FromMinutes(1);
 
         var claims = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => (i % 2 == 0 ? a : b).Idempotency.TryClaimAsync("order-1", window).AsTask()));
@@ -33,7 +33,7 @@ public sealed class RedisIdempotencyStoreTests(RedisServerFixture redis)
     [Fact]
     public async Task Keys_are_forgotten_after_the_window()
     {
-        await using var engine = await redis.ConnectAsync(new RecordingLogger());
+        await using var engine = await redis.ConnectAsync(new CapturedLogs());
         Assert.True(await engine.Idempotency.TryClaimAsync("k", TimeSpan.FromMilliseconds(100)).DefaultTimeout());
         await Task.Delay(300);
         Assert.True(await engine.Idempotency.TryClaimAsync("k", TimeSpan.FromMilliseconds(100)).DefaultTimeout());

@@ -5,9 +5,9 @@ using Herald.Engine.Contracts.Infrastructure;
 namespace Herald.Engine.Contracts.Engine;
 
 [Collection(RedisCollection.Name)]
-public sealed class RedisInboxStoreTests(RedisServerFixture redis) : InboxStoreContract, IAsyncLifetime
+public sealed class RedisInboxStoreTests(RedisEngineFixture redis) : InboxStoreContract, IAsyncLifetime
 {
-    private readonly RecordingLogger _logs = new();
+    private readonly CapturedLogs _logs = new();
     private RedisEngine? _engine;
 
     protected override IInboxStore CreateStore(TimeProvider time) => _engine!.Inbox;

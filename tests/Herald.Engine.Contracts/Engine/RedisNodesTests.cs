@@ -7,13 +7,13 @@ namespace Herald.Engine.Contracts.Engine;
 
 /// <summary>What only a shared engine promises: several nodes on one Redis behave as one, and a dead node's traces expire.</summary>
 [Collection(RedisCollection.Name)]
-public sealed class RedisNodesTests(RedisServerFixture redis) : IAsyncLifetime
+public sealed class RedisNodesTests(RedisEngineFixture redis) : IAsyncLifetime
 {
     private static readonly RetentionLimits Keep = new(1000, TimeSpan.FromHours(1));
 
-    private readonly RecordingLogger _logs = new();
+    private readonly CapturedLogs _logs = new();
     private readonly List<RedisEngine> _engines = [];
-    private readonly string _prefix = RedisServerFixture.NewPrefix();
+    private readonly string _prefix = RedisEngineFixture.NewPrefix();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -87,7 +87,7 @@ public sealed class RedisNodesTests(RedisServerFixture redis) : IAsyncLifetime
     public async Task Entries_of_a_node_that_stopped_heartbeating_disappear_within_the_expiry()
     {
         var survivor = await NodeAsync("survivor");
-        var crashed = await NodeAsync("crashed", nodeExpiry: RedisServerFixture.ShortExpiry);
+        var crashed = await NodeAsync("crashed", nodeExpiry: RedisEngineFixture.ShortExpiry);
         await survivor.Presence.AddAsync("room", Entry("s-1", "sam")).DefaultTimeout();
         for (var i = 0; i < 30; i++)
         {
@@ -98,7 +98,7 @@ public sealed class RedisNodesTests(RedisServerFixture redis) : IAsyncLifetime
 
         await crashed.StopHeartbeatsAsync();
         var stillThere = await survivor.Presence.GetStatsAsync("room").DefaultTimeout();
-        var gone = await Eventually.UntilAsync(async () => (await survivor.Presence.GetStatsAsync("room0")).Connections == 0,
+        var gone = await Timeouts.UntilAsync(async () => (await survivor.Presence.GetStatsAsync("room0")).Connections == 0,
             "the crashed node's entries are gone", TimeSpan.FromSeconds(5));
 
         Assert.Equal(new PresenceStats(31, 31), stillThere);
@@ -110,7 +110,7 @@ public sealed class RedisNodesTests(RedisServerFixture redis) : IAsyncLifetime
         {
             Assert.Equal(new PresenceStats(0, 0), await survivor.Presence.GetStatsAsync(channel).DefaultTimeout());
         }
-        Assert.Contains(_logs.Entries, e => e.Id.Id == 4008 && e.Message.Contains(crashed.NodeId, StringComparison.Ordinal));
+        Assert.Contains(_logs.Entries, e => e.EventId == 4008 && e.Message.Contains(crashed.NodeId, StringComparison.Ordinal));
         var database = survivor.Connection.GetDatabase();
         Assert.False(await database.SetContainsAsync(survivor.Keys.PresenceNodeSet, crashed.NodeId).DefaultTimeout());
         Assert.False(await database.KeyExistsAsync(survivor.Keys.NodePresenceIndex(crashed.NodeId)).DefaultTimeout());
@@ -135,20 +135,20 @@ public sealed class RedisNodesTests(RedisServerFixture redis) : IAsyncLifetime
 
         // As if the node had paused longer than the expiry: its heartbeat is gone, so a read removes its entries.
         await other.Connection.GetDatabase().KeyDeleteAsync(other.Keys.NodeAlive(paused.NodeId)).DefaultTimeout();
-        await Eventually.UntilAsync(async () => (await other.Presence.GetStatsAsync("room")).Connections == 0, "removed as a dead node's");
+        await Timeouts.UntilAsync(async () => (await other.Presence.GetStatsAsync("room")).Connections == 0, "removed as a dead node's");
 
         // Its next heartbeat finds the lapse and writes back exactly what it has (not the entry it removed).
-        await Eventually.UntilAsync(async () => (await other.Presence.GetStatsAsync("room")).Connections == 4, "written back", TimeSpan.FromSeconds(5));
+        await Timeouts.UntilAsync(async () => (await other.Presence.GetStatsAsync("room")).Connections == 4, "written back", TimeSpan.FromSeconds(5));
         Assert.Equal(["p-0", "p-1", "p-2", "p-3"], (await other.Presence.GetAsync("room", null, 10).DefaultTimeout()).Members.Select(m => m.ClientId));
         // The node logs the write-back once its script returns, which may be just after the entries became visible.
-        await Eventually.UntilAsync(() => Task.FromResult(_logs.Entries.Any(e => e.Id.Id == 4014)), "the write-back was logged");
+        await Timeouts.UntilAsync(() => Task.FromResult(_logs.Entries.Any(e => e.EventId == 4014)), "the write-back was logged");
     }
 
     [Fact]
     public async Task A_read_removes_the_entries_of_a_dead_node_even_when_its_index_missed_them()
     {
         var reader = await NodeAsync("reader");
-        var crashed = await NodeAsync("crashed", nodeExpiry: RedisServerFixture.ShortExpiry);
+        var crashed = await NodeAsync("crashed", nodeExpiry: RedisEngineFixture.ShortExpiry);
         await crashed.Presence.AddAsync("room", Entry("c-1", "carol")).DefaultTimeout();
         await crashed.StopHeartbeatsAsync();
         // As if the node had died between adding the entry and counting it in its index.
@@ -171,7 +171,7 @@ public sealed class RedisNodesTests(RedisServerFixture redis) : IAsyncLifetime
         _engines.Remove(leaves);
         await leaves.DisposeAsync();
         var nodes = await stays.GetNodesAsync().DefaultTimeout();
-        await Eventually.UntilAsync(async () => (await stays.Presence.GetStatsAsync("room")).Connections == 0,
+        await Timeouts.UntilAsync(async () => (await stays.Presence.GetStatsAsync("room")).Connections == 0,
             "the entries of the node that left are gone", TimeSpan.FromSeconds(2));
 
         Assert.Equal([stays.NodeId], nodes.Select(n => n.Id));
@@ -182,11 +182,11 @@ public sealed class RedisNodesTests(RedisServerFixture redis) : IAsyncLifetime
     {
         var a = await NodeAsync("a");
         var b = await NodeAsync("b");
-        var dead = await NodeAsync("dead", nodeExpiry: RedisServerFixture.ShortExpiry);
+        var dead = await NodeAsync("dead", nodeExpiry: RedisEngineFixture.ShortExpiry);
         a.ReportConnections(7);
 
         IReadOnlyList<RedisNodeInfo> nodes = [];
-        await Eventually.UntilAsync(async () => (nodes = await b.GetNodesAsync()).FirstOrDefault(n => n.Id == a.NodeId)?.Connections == 7,
+        await Timeouts.UntilAsync(async () => (nodes = await b.GetNodesAsync()).FirstOrDefault(n => n.Id == a.NodeId)?.Connections == 7,
             "the registry shows the connections node a reported");
         await dead.StopHeartbeatsAsync();
         await Task.Delay(TimeSpan.FromMilliseconds(800)); // past the expiry
@@ -205,7 +205,7 @@ public sealed class RedisNodesTests(RedisServerFixture redis) : IAsyncLifetime
     {
         var channel = "shared-" + Guid.NewGuid().ToString("N");
         var one = await NodeAsync("one");
-        var other = await NodeAsync("other", RedisServerFixture.NewPrefix());
+        var other = await NodeAsync("other", RedisEngineFixture.NewPrefix());
 
         await one.History.AppendAsync(channel, Json(1), Keep).DefaultTimeout();
         await one.Inbox.AppendAsync(channel, Json(1), Keep).DefaultTimeout();

@@ -5,9 +5,9 @@ using Herald.Engine.Contracts.Infrastructure;
 namespace Herald.Engine.Contracts.Engine;
 
 [Collection(RedisCollection.Name)]
-public sealed class RedisPresenceStoreTests(RedisServerFixture redis) : PresenceStoreContract, IAsyncLifetime
+public sealed class RedisPresenceStoreTests(RedisEngineFixture redis) : PresenceStoreContract, IAsyncLifetime
 {
-    private readonly RecordingLogger _logs = new();
+    private readonly CapturedLogs _logs = new();
     private RedisEngine? _engine;
 
     protected override IPresenceStore CreateStore() => _engine!.Presence;

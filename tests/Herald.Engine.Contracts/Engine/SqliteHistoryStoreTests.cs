@@ -1,5 +1,4 @@
 using Herald.Core.Engine;
-using Herald.Engine.Contracts.Infrastructure;
 using Herald.Sqlite;
 
 namespace Herald.Engine.Contracts.Engine;
@@ -7,7 +6,7 @@ namespace Herald.Engine.Contracts.Engine;
 public sealed class SqliteHistoryStoreTests : HistoryStoreContract, IDisposable
 {
     private readonly TempDirectory _directory = new();
-    private readonly RecordingLogger _logs = new();
+    private readonly CapturedLogs _logs = new();
     private SqliteStore? _store;
 
     protected override IHistoryStore CreateStore(TimeProvider time) => (_store = SqliteStore.Open(_directory.Path, _logs, time)).History;

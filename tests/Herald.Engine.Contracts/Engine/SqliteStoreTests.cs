@@ -1,6 +1,5 @@
 using System.Text;
 using Herald.Core.Engine;
-using Herald.Engine.Contracts.Infrastructure;
 using Herald.Sqlite;
 using Microsoft.Data.Sqlite;
 
@@ -12,7 +11,7 @@ public sealed class SqliteStoreTests : IDisposable
     private static readonly RetentionLimits Keep = new(10_000, TimeSpan.FromHours(1));
 
     private readonly TempDirectory _directory = new();
-    private readonly RecordingLogger _logs = new();
+    private readonly CapturedLogs _logs = new();
     private readonly ManualTime _time = new();
     private readonly List<SqliteStore> _opened = [];
 
@@ -122,8 +121,8 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.Equal(1UL, readable.Position.Offset);
         Assert.Equal(2UL, next.Offset);
         Assert.Equal(1UL, await store.Inbox.AppendAsync("alice", Json(1), Keep).DefaultTimeout());
-        Assert.Single(_logs.Errors, e => e.Id.Id == 3002);
-        Assert.Contains(_logs.Entries, e => e.Id.Id == 3004);
+        Assert.Single(_logs.Errors, e => e.EventId == 3002);
+        Assert.Contains(_logs.Entries, e => e.EventId == 3004);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 
-namespace Herald.Server.Tests.Infrastructure;
+namespace Herald.Testing;
 
 /// <summary>
 /// A real WebSocket client for tests. A background loop reads every message into a queue; the close status is kept.

@@ -3,9 +3,8 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
-using Herald.Server.Tests.Infrastructure;
 
-namespace Herald.Server.Tests.Process;
+namespace Herald.Testing;
 
 /// <summary>
 /// The real <c>herald</c> executable as a child process (<c>dotnet herald.dll ...</c> from the test's output folder),

@@ -4,28 +4,14 @@ namespace Herald.Engine.Contracts.Infrastructure;
 
 /// <summary>The tests that need Redis share one server; each test still gets its own key prefix.</summary>
 [CollectionDefinition(Name)]
-public sealed class RedisCollection : ICollectionFixture<RedisServerFixture>
+public sealed class RedisCollection : ICollectionFixture<RedisEngineFixture>
 {
     public const string Name = "Redis";
 }
 
-/// <summary>Starts one <c>redis-server</c> for the collection and kills it at the end.</summary>
-public sealed class RedisServerFixture : IAsyncLifetime
+/// <summary>One <c>redis-server</c> for the collection, and engines (nodes) on it under fresh key prefixes.</summary>
+public sealed class RedisEngineFixture : RedisServerFixture
 {
-    private RedisServer? _server;
-
-    public RedisServer Server => _server ?? throw new InvalidOperationException("the Redis server has not started");
-
-    public async Task InitializeAsync() => _server = await RedisServer.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
-
     /// <summary>
     /// How long a test node's heartbeat lasts unless a test asks for <see cref="ShortExpiry"/>: long enough that a busy
     /// machine delaying a healthy node's heartbeat (every 100 ms) does not make the others take it for dead.
@@ -48,7 +34,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
     };
 
     /// <summary>Connects an engine (a node) under a fresh key prefix unless one is given.</summary>
-    public Task<RedisEngine> ConnectAsync(RecordingLogger logger, TimeProvider? time = null, string? prefix = null, string? nodeName = null, TimeSpan? nodeExpiry = null) =>
+    public Task<RedisEngine> ConnectAsync(CapturedLogs logger, TimeProvider? time = null, string? prefix = null, string? nodeName = null, TimeSpan? nodeExpiry = null) =>
         RedisEngine.ConnectAsync(Options(prefix, nodeName, nodeExpiry: nodeExpiry), logger, time).DefaultTimeout();
 
     public static string NewPrefix() => "test-" + Guid.NewGuid().ToString("N");

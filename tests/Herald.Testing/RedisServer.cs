@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Herald.Engine.Contracts.Infrastructure;
+namespace Herald.Testing;
 
 /// <summary>
 /// A real <c>redis-server</c> on a free loopback port, without persistence unless asked, in a folder of its own; stopped (killed, as
@@ -47,7 +47,7 @@ public sealed class RedisServer : IAsyncDisposable
             "`apt-get install -y redis-server`; test.sh does this) or put it on the PATH.");
         for (var attempt = 1; ; attempt++)
         {
-            var server = new RedisServer(executable, FreePort(), durable);
+            var server = new RedisServer(executable, FreePorts.Tcp(), durable);
             try
             {
                 await server.StartAsync(Timeouts.Default).ConfigureAwait(false);
@@ -143,13 +143,6 @@ public sealed class RedisServer : IAsyncDisposable
         {
             return false;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string? Find()

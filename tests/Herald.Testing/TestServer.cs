@@ -5,9 +5,10 @@ using System.Text;
 using System.Text.Json;
 using Herald.Core;
 using Herald.Protocol;
+using Herald.Server;
 using Microsoft.Extensions.Logging;
 
-namespace Herald.Server.Tests.Infrastructure;
+namespace Herald.Testing;
 
 /// <summary>
 /// The real Herald server, in process, on free loopback ports (WebSocket/HTTP and UDP), with its logs captured.

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Herald.Server.Tests.Process;
+namespace Herald.Testing;
 
 /// <summary>
 /// Loopback ports that were free a moment ago (the OS picked them for a socket that is closed again), for tests that
