@@ -4,7 +4,7 @@ using Herald.Server.Api;
 using Herald.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 
-namespace Herald.Server.Tests;
+namespace Herald.Server.Tests.Api;
 
 public sealed class HttpApiTests
 {

@@ -4,7 +4,7 @@ using Herald.Core.Auth;
 using Herald.Protocol;
 using Herald.Server.Tests.Infrastructure;
 
-namespace Herald.Server.Tests;
+namespace Herald.Server.Tests.Api;
 
 /// <summary>Presence, online state and backend control over the HTTP API with real clients.</summary>
 public sealed class PresenceApiTests
