@@ -1,7 +1,7 @@
 using System.Net;
 using Herald.Server.Tests.Infrastructure;
 
-namespace Herald.Server.Tests;
+namespace Herald.Server.Tests.Demo;
 
 /// <summary>GET /demo: the page Herald serves so a browser can try it from the same origin.</summary>
 public sealed class DemoPageTests
