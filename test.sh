@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# The Redis engine's tests start a real redis-server on a free loopback port (tests/Herald.Specification.Tests) and fail
+# The Redis engine's tests start a real redis-server on a free loopback port (tests/Herald.Engine.Contracts) and fail
 # without one: install it when it is missing (Debian's package, as root, non-interactive, quiet).
 if ! command -v redis-server >/dev/null; then
   echo "== Installing redis-server"

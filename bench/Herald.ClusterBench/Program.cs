@@ -6,8 +6,8 @@ using System.Text;
 using System.Text.Json;
 using Herald.Redis;
 using Herald.Server;
+using Herald.Testing;
 using Microsoft.Extensions.Logging;
-using RedisServer = Herald.Specification.Tests.Infrastructure.RedisServer;
 
 // Measures publish-to-deliver latency (p50/p99/max) at a fixed publish rate, and the highest acknowledged publish rate,
 // for three set-ups on this machine: one node (memory engine), one node (SQLite, the embedded default), and two nodes on
@@ -33,7 +33,7 @@ Console.WriteLine($"Herald cluster benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm}
     $"{subscribers} subscribers, {rate} publishes/s for {seconds} s, then unthrottled with {concurrency} publishers");
 try
 {
-    using var dataDir = new Herald.Specification.Tests.Infrastructure.TempDirectory();
+    using var dataDir = new TempDirectory();
     var setups = new (string Name, Func<Task<(HeraldServer Publisher, HeraldServer Subscriber, IAsyncDisposable Owner)>> Start)[]
     {
         ("single node, memory", async () => Single(await StartAsync(o => o))),

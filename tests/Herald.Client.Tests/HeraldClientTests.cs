@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Herald.Client;
 using Herald.Core.Auth;
-using Herald.Server.Tests.Infrastructure;
 
 namespace Herald.Client.Tests;
 

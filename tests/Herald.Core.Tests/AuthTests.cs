@@ -359,17 +359,4 @@ public sealed class AuthTests
         Assert.Contains(transport.Texts, t => t.Contains("\"code\":108", StringComparison.Ordinal) && t.Contains("client_message_rate", StringComparison.Ordinal));
         Assert.Equal(ConnectionState.Ready, connection.State);
     }
-
-    private sealed class ManualTime(DateTimeOffset start) : TimeProvider
-    {
-        private TimeSpan _offset;
-
-        public override DateTimeOffset GetUtcNow() => start + _offset;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => (start + _offset).UtcTicks;
-
-        public void Advance(TimeSpan by) => _offset += by;
-    }
 }

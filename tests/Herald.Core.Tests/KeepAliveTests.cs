@@ -6,18 +6,6 @@ namespace Herald.Core.Tests;
 
 public sealed class KeepAliveTests
 {
-    /// <summary>A monotonic clock moved by hand; by default in TimeSpan ticks, or like Linux's in nanoseconds since boot.</summary>
-    private sealed class ManualTime(long frequency = TimeSpan.TicksPerSecond, long start = 1_000_000) : TimeProvider
-    {
-        public long Timestamp { get; set; } = start;
-
-        public override long TimestampFrequency => frequency;
-
-        public override long GetTimestamp() => Timestamp;
-
-        public void Advance(TimeSpan by) => Timestamp += by.Ticks * (frequency / TimeSpan.TicksPerSecond);
-    }
-
     /// <summary>Lets <paramref name="span"/> pass as the node's timer does: a sweep every 500 ms.</summary>
     private static void Pass(Node node, ManualTime time, TimeSpan span)
     {

@@ -4,7 +4,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Herald.Server.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Herald.Client.Tests.Chaos;

@@ -1,9 +1,6 @@
 using System.Globalization;
 using Herald.Core.Auth;
-using Herald.Server.Tests.Infrastructure;
-using Herald.Server.Tests.Process;
 using Xunit.Abstractions;
-using RedisServer = Herald.Specification.Tests.Infrastructure.RedisServer;
 
 namespace Herald.Client.Tests.Chaos;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Herald.Server.Tests.Infrastructure;
 
 namespace Herald.Client.Tests.Framing;
 

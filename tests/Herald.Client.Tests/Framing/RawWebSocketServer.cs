@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Herald.Server.Tests.Infrastructure;
 
 namespace Herald.Client.Tests.Framing;
 

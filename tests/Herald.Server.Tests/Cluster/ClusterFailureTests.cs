@@ -4,7 +4,6 @@ using System.Text.Json;
 using Herald.Protocol;
 using Herald.Server.Tests.Infrastructure;
 using Herald.Server.Tests.Process;
-using RedisServer = Herald.Specification.Tests.Infrastructure.RedisServer;
 
 namespace Herald.Server.Tests.Cluster;
 

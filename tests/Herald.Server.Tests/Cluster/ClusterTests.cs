@@ -270,7 +270,7 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
     [Fact]
     public async Task Publishing_when_redis_is_unreachable_fails_fast_with_503_and_local_connections_stay_served()
     {
-        var redis = await Herald.Specification.Tests.Infrastructure.RedisServer.StartAsync();
+        var redis = await RedisServer.StartAsync();
         await using var redisOwner = redis;
         await using var nodes = await StartOnAsync(redis, 1);
         var client = await NativeAsync(nodes[0]);
@@ -324,7 +324,7 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
     [Fact]
     public async Task A_node_started_while_redis_is_down_serves_locally_and_joins_the_cluster_when_redis_comes()
     {
-        var redis = await Herald.Specification.Tests.Infrastructure.RedisServer.StartAsync();
+        var redis = await RedisServer.StartAsync();
         await using var redisOwner = redis;
         await redis.StopAsync();
         await using var nodes = await StartOnAsync(redis, 1);
@@ -341,7 +341,7 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
         Assert.Equal("late", await plain.ReceiveAsync());
     }
 
-    private static async Task<Nodes> StartOnAsync(Herald.Specification.Tests.Infrastructure.RedisServer redis, int count)
+    private static async Task<Nodes> StartOnAsync(RedisServer redis, int count)
     {
         var prefix = RedisClusterFixture.NewPrefix();
         var list = new List<TestServer>();

@@ -1,7 +1,6 @@
 using Herald.Core.Auth;
 using Herald.Redis;
 using Herald.Server.Tests.Infrastructure;
-using RedisServer = Herald.Specification.Tests.Infrastructure.RedisServer;
 
 namespace Herald.Server.Tests.Cluster;
 
@@ -15,23 +14,12 @@ public sealed class RedisClusterCollection : ICollectionFixture<RedisClusterFixt
 /// One real <c>redis-server</c> shared by the cluster tests; each test runs its nodes under a key prefix of its own, so
 /// tests never see each other's keys or topics.
 /// </summary>
-public sealed class RedisClusterFixture : IAsyncLifetime
+public sealed class RedisClusterFixture : RedisServerFixture
 {
     public const string Secret = "cluster-test-secret-0123456789-abcdef";
 
-    private RedisServer? _redis;
-
-    public RedisServer Redis => _redis ?? throw new InvalidOperationException("not started");
-
-    public async Task InitializeAsync() => _redis = await RedisServer.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-    }
+    /// <summary>The shared server, by the name the cluster tests give it.</summary>
+    public RedisServer Redis => Server;
 
     public static string NewPrefix() => "t" + Guid.NewGuid().ToString("N")[..10];
 

@@ -1,0 +1,20 @@
+using Herald.Core.Engine;
+using Herald.Sqlite;
+
+namespace Herald.Engine.Contracts.Engine;
+
+public sealed class SqliteInboxStoreTests : InboxStoreContract, IDisposable
+{
+    private readonly TempDirectory _directory = new();
+    private readonly CapturedLogs _logs = new();
+    private SqliteStore? _store;
+
+    protected override IInboxStore CreateStore(TimeProvider time) => (_store = SqliteStore.Open(_directory.Path, _logs, time)).Inbox;
+
+    public void Dispose()
+    {
+        _store?.Dispose();
+        _directory.Dispose();
+        Assert.Empty(_logs.Errors);
+    }
+}
