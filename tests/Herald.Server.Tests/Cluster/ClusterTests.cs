@@ -303,7 +303,7 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
     [Fact]
     public async Task A_control_command_while_redis_is_unreachable_is_applied_on_this_node_and_answers_503()
     {
-        var redis = await Herald.Specification.Tests.Infrastructure.RedisServer.StartAsync();
+        var redis = await RedisServer.StartAsync();
         await using var redisOwner = redis;
         await using var nodes = await StartOnAsync(redis, 1);
         var dave = await NativeAsync(nodes[0], "dave");
