@@ -42,7 +42,7 @@ internal static class HeraldV1Requests
     {
         JsonObjectFields.TryGetString(parameters, "channel"u8, out var channel);
         var found = JsonObjectFields.TryGetRaw(parameters, "data"u8, out var data, out var type);
-        return new ClientPublishRequest(channel, found ? data : null, type == JsonTokenType.String);
+        return new ClientPublishRequest(channel, found ? data : (ReadOnlyMemory<byte>?)null, type == JsonTokenType.String);
     }
 
     /// <summary><c>presence</c>: <c>{"channel","cursor"?,"limit"?}</c> (limit 100 unless a number is given).</summary>
