@@ -50,10 +50,10 @@ internal sealed class HeraldV1Protocol : IClientProtocol
                 await session.SubscribeAsync(HeraldV1Requests.Subscribe(parameters), reply).ConfigureAwait(false);
                 break;
             case ProtocolNames.Methods.Refresh:
-                await session.RefreshAsync(HeraldV1Requests.String(parameters, "token"u8), reply).ConfigureAwait(false);
+                await session.RefreshAsync(HeraldV1Requests.StringField(parameters, "token"u8), reply).ConfigureAwait(false);
                 break;
             case ProtocolNames.Methods.Unsubscribe:
-                await session.UnsubscribeAsync(HeraldV1Requests.String(parameters, "channel"u8), reply).ConfigureAwait(false);
+                await session.UnsubscribeAsync(HeraldV1Requests.StringField(parameters, "channel"u8), reply).ConfigureAwait(false);
                 break;
             case ProtocolNames.Methods.Publish:
                 await session.PublishAsync(HeraldV1Requests.Publish(parameters), reply).ConfigureAwait(false);
@@ -65,7 +65,7 @@ internal sealed class HeraldV1Protocol : IClientProtocol
                 await session.PresenceAsync(HeraldV1Requests.Presence(parameters), reply).ConfigureAwait(false);
                 break;
             case ProtocolNames.Methods.PresenceStats:
-                await session.PresenceStatsAsync(HeraldV1Requests.String(parameters, "channel"u8), reply).ConfigureAwait(false);
+                await session.PresenceStatsAsync(HeraldV1Requests.StringField(parameters, "channel"u8), reply).ConfigureAwait(false);
                 break;
             case ProtocolNames.Methods.InboxAck:
                 await session.AckInboxAsync(HeraldV1Requests.InboxAckOffset(parameters), reply).ConfigureAwait(false);

@@ -61,7 +61,7 @@ internal static class HeraldV1Requests
         && ulong.TryParse(raw.Span, out var offset) ? offset : null;
 
     /// <summary>A string field (<c>channel</c>, <c>token</c>), null when missing or not a string.</summary>
-    public static string? String(ReadOnlyMemory<byte> parameters, ReadOnlySpan<byte> name)
+    public static string? StringField(ReadOnlyMemory<byte> parameters, ReadOnlySpan<byte> name)
     {
         JsonObjectFields.TryGetString(parameters, name, out var value);
         return value;
