@@ -1,6 +1,7 @@
 using Herald.Core.Attributes;
 using Herald.Core.Auth;
 using Herald.Core.Connections;
+using Herald.Core.Protocols.Plain;
 using Herald.Protocol;
 
 namespace Herald.Core;
@@ -12,31 +13,8 @@ public sealed partial class Node
     /// it ready with the token's user, attributes and channels; otherwise it is closed with 4503 (invalid or missing)
     /// or 4005 (expired).
     /// </summary>
-    public async ValueTask AuthenticatePlainAsync(Connection connection, string? token, CancellationToken cancellation = default)
-    {
-        TokenClaims? claims = null;
-        if (token is not null)
-        {
-            var result = await VerifyAsync(token, cancellation).ConfigureAwait(false);
-            if (!result.IsValid)
-            {
-                Refuse(connection, result);
-                return;
-            }
-            claims = result.Claims;
-        }
-        else if (Options.RequireToken)
-        {
-            Refuse(connection, TokenResult.Refused(TokenFailure.Invalid, "a token is required: connect with ?token=<JWT>"));
-            return;
-        }
-        if (TryAdmit(connection, claims, AttributeSet.Empty, out var error))
-        {
-            return;
-        }
-        NodeLog.AuthRefused(_logger, connection.Id, connection.RemoteAddress, error);
-        connection.Disconnect(DisconnectCodes.ConnectionLimit, error);
-    }
+    public ValueTask AuthenticatePlainAsync(Connection connection, string? token, CancellationToken cancellation = default) =>
+        PlainProtocol.AuthenticateAsync(new ClientSession(this, connection), token, cancellation);
 
     private ValueTask<TokenResult> VerifyAsync(string token, CancellationToken cancellation) =>
         _verifier?.VerifyAsync(token, cancellation)

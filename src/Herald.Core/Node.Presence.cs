@@ -1,6 +1,8 @@
+using System.Text.Json;
 using Herald.Core.Attributes;
 using Herald.Core.Connections;
 using Herald.Core.Engine;
+using Herald.Core.Protocols.HeraldV1;
 using Herald.Protocol;
 
 namespace Herald.Core;
@@ -94,6 +96,9 @@ public sealed partial class Node
     /// <summary>The channel's presence counts, maintained with every change (never a walk over members).</summary>
     public ValueTask<PresenceStats> PresenceStatsAsync(string channel, CancellationToken cancellation = default) =>
         _presence.GetStatsAsync(channel, cancellation);
+
+    /// <summary>Writes <c>"members":[{"client","user","info"}...],"cursor":...</c>: a presence page as herald.v1 and the HTTP API show it.</summary>
+    public static void WritePresencePage(Utf8JsonWriter w, PresencePage page) => HeraldV1Results.WritePresencePage(w, page);
 
     /// <summary>For each user, how many connections it has on this node.</summary>
     public IReadOnlyDictionary<string, int> Online(IEnumerable<string> users) =>

@@ -101,6 +101,20 @@ public sealed class NativeCommandTests
     }
 
     [Fact]
+    public void Client_publish_without_data_is_refused_and_publishes_nothing()
+    {
+        using var node = NodeFixture.Create(new NodeOptions { ClientPublish = true });
+        var (publisher, tp) = node.Native();
+        var (subscriber, ts) = node.Native();
+        node.Send(subscriber, """{"id":2,"method":"subscribe","params":{"channel":"chat"}}""");
+
+        node.Send(publisher, """{"id":7,"method":"publish","params":{"channel":"chat"}}""");
+
+        Assert.Equal("""{"id":7,"error":{"code":104,"message":"publish needs \"data\""}}""", tp.Texts.Last());
+        Assert.DoesNotContain(ts.Texts, t => t.Contains("\"push\":\"pub\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Attrs_command_replaces_attributes()
     {
         using var node = NodeFixture.Create();
