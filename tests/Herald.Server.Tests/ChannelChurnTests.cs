@@ -61,7 +61,8 @@ public sealed class ChannelChurnTests
             {
                 await client.DisposeAsync();
             }
-            await Timeouts.Until(() => node.ConnectionCount == 1, $"round {round}: the churning clients are gone");
+            // A close leaves the registry first, then its channels: wait for both.
+            await Timeouts.Until(() => node.ConnectionCount == 1 && node.ChannelCount == 1, $"round {round}: the churning clients are gone");
             node.Housekeep(TimeSpan.Zero);
             after.Add(node.Tracked);
         }

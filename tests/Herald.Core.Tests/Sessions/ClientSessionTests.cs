@@ -18,7 +18,7 @@ public sealed class ClientSessionTests
     private static Node CreateNode(NodeOptions? options = null)
     {
         options ??= new NodeOptions();
-        return new Node(options, NullLogger<Node>.Instance, verifier: new JwtTokenVerifier(new TokenOptions { Secret = Secret }, options.MaxAttributes));
+        return new Node(options, NullLogger<Node>.Instance, tokens: new JwtTokenVerifier(new TokenOptions { Secret = Secret }, options.MaxAttributes));
     }
 
     private static string Token(string user, string[]? channels = null, string? channel = null) =>
