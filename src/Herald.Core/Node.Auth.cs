@@ -35,7 +35,7 @@ public sealed partial class Node
     private bool TryAdmit(Connection connection, TokenClaims? claims, AttributeSet clientAttributes, out string error)
     {
         var user = claims?.UserId ?? "";
-        if (user.Length > 0 && !_users.TryAdd(user, connection, Options.MaxConnectionsPerUser))
+        if (user.Length > 0 && !TryAddUserConnection(user, connection))
         {
             error = $"user '{user}' already has {Options.MaxConnectionsPerUser} connections (setting max_connections_per_user)";
             return false;
@@ -106,13 +106,13 @@ public sealed partial class Node
         {
             foreach (var channel in connection.MarkClosedAndTakeChannels())
             {
-                _channels.Remove(channel, connection);
+                RemoveFromChannel(channel, connection);
                 PresenceLeft(connection, channel);
             }
             _index.Remove(connection);
             if (connection.UserId.Length > 0)
             {
-                _users.Remove(connection.UserId, connection);
+                RemoveUserConnection(connection.UserId, connection);
             }
         }
     }

@@ -36,35 +36,76 @@ public sealed partial class Node
     /// <summary>Broker topics this node listens to now (0 on a single node, whose broker hands over every topic in process).</summary>
     public int BrokerTopicCount => _broker.IsLocal ? 0 : _topics.Count;
 
-    private void ChannelFirstOrLast(string channel)
+    /// <summary>Adds a subscriber to the channel table; the channel's first subscriber here makes the node listen to its topic.</summary>
+    private void AddToChannel(string channel, Connection connection)
     {
-        var topic = BrokerTopic.Channel(channel);
-        if (_channels.SubscriberCount(channel) == 0)
+        if (_channels.Add(channel, connection))
+        {
+            _topics.Reconcile(BrokerTopic.Channel(channel));
+        }
+    }
+
+    /// <summary>Removes a subscriber from the channel table; after the last one the node stops listening to the channel's topic.</summary>
+    private void RemoveFromChannel(string channel, Connection connection)
+    {
+        if (_channels.Remove(channel, connection))
+        {
+            StopListeningIfUnwanted(BrokerTopic.Channel(channel));
+        }
+    }
+
+    /// <summary>
+    /// Adds a connection of <paramref name="user"/> (false: the user has max_connections_per_user already); then the node
+    /// listens to the user's topic, and in a cluster records the connection as online for the other nodes.
+    /// </summary>
+    private bool TryAddUserConnection(string user, Connection connection)
+    {
+        if (!_users.TryAdd(user, connection, Options.MaxConnectionsPerUser, out var added))
+        {
+            return false;
+        }
+        if (added)
+        {
+            _topics.Reconcile(BrokerTopic.User(user));
+            RecordOnline(user, connection, online: true);
+        }
+        return true;
+    }
+
+    /// <summary>Removes a connection of <paramref name="user"/>; after the user's last one the node stops listening to the user's topic.</summary>
+    private void RemoveUserConnection(string user, Connection connection)
+    {
+        if (_users.Remove(user, connection))
+        {
+            StopListeningIfUnwanted(BrokerTopic.User(user));
+            RecordOnline(user, connection, online: false);
+        }
+    }
+
+    private void StopListeningIfUnwanted(BrokerTopic topic)
+    {
+        if (!WantsTopic(topic))
         {
             _hub.ForgetLastSeen(topic);
         }
         _topics.Reconcile(topic);
     }
 
-    private void UserChanged(string user, Connection connection, bool added)
+    /// <summary>
+    /// In a cluster, records in the shared store that the connection is (or is no longer) online; a single node asks its
+    /// user index instead. A connect's reply waits for the record (<see cref="Connection.AddPendingPresence"/>).
+    /// </summary>
+    private void RecordOnline(string user, Connection connection, bool online)
     {
-        var topic = BrokerTopic.User(user);
-        if (!added && !_users.Contains(user))
-        {
-            _hub.ForgetLastSeen(topic);
-        }
-        _topics.Reconcile(topic);
         if (_broker.IsLocal)
         {
-            return; // who is online is this node's user index; a cluster records it in the shared presence store
+            return;
         }
-        var change = added
-            ? _online.AddAsync(connection.Id, user)
-            : _online.RemoveAsync(connection.Id, user);
+        var change = online ? _online.AddAsync(connection.Id, user) : _online.RemoveAsync(connection.Id, user);
         if (!change.IsCompletedSuccessfully)
         {
             var stored = ObserveAsync(change.AsTask(), "online", user);
-            if (added)
+            if (online)
             {
                 connection.AddPendingPresence(stored);
             }

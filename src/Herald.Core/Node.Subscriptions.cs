@@ -14,10 +14,10 @@ public sealed partial class Node
         {
             return false;
         }
-        _channels.Add(channel, connection);
+        AddToChannel(channel, connection);
         if (connection.State >= ConnectionState.Closing)
         {
-            _channels.Remove(channel, connection); // closed meanwhile: do not leave it behind
+            RemoveFromChannel(channel, connection); // closed meanwhile: do not leave it behind
             return false;
         }
         PresenceJoined(connection, channel);
@@ -35,7 +35,7 @@ public sealed partial class Node
         {
             return false;
         }
-        _channels.Remove(channel, connection);
+        RemoveFromChannel(channel, connection);
         connection.ForgetReplayed(channel); // a client churning through names on one connection must not pile up marks
         PresenceLeft(connection, channel);
         return true;

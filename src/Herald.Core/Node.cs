@@ -55,7 +55,7 @@ public sealed partial class Node : IDisposable
         _history = engine.History ?? new MemoryHistoryStore(time);
         _inbox = engine.Inbox ?? new MemoryInboxStore(time);
         _broker = engine.Broker ?? new LocalBroker(_history, _inbox, _time);
-        _hub = new ConnectionHub(_time, trackPositions: !_broker.IsLocal, ChannelFirstOrLast, UserChanged);
+        _hub = new ConnectionHub(_time, trackPositions: !_broker.IsLocal);
         (_connections, _channels, _users, _index) = (_hub.Connections, _hub.Channels, _hub.Users, _hub.Attributes);
         (_channelPipes, _userPipes) = (_hub.ChannelGates, _hub.UserGates);
         _policy = new ChannelPolicy(options);
@@ -153,13 +153,13 @@ public sealed partial class Node : IDisposable
         var channels = connection.MarkClosedAndTakeChannels();
         foreach (var channel in channels)
         {
-            _channels.Remove(channel, connection);
+            RemoveFromChannel(channel, connection);
             PresenceLeft(connection, channel);
         }
         _index.Remove(connection);
         if (connection.UserId.Length > 0)
         {
-            _users.Remove(connection.UserId, connection);
+            RemoveUserConnection(connection.UserId, connection);
         }
         Counters.ConnectionClosed();
         var seconds = (double)(NowTicks - connection.OpenedAtTicks) / TimeSpan.TicksPerSecond;

@@ -5,10 +5,10 @@ namespace Herald.Core.Channels;
 
 /// <summary>
 /// Channel name to subscribed connections. Thread-safe; a channel exists while it has subscribers and is dropped
-/// when the last one leaves. <c>firstOrLast</c> is called (outside any lock) after a channel got its first subscriber or
-/// lost its last.
+/// when the last one leaves. An index only: what follows from a first or last subscriber (the broker topic) is the
+/// caller's explicit next step.
 /// </summary>
-internal sealed class ChannelTable(Action<string>? firstOrLast = null)
+internal sealed class ChannelTable
 {
     private readonly ConcurrentDictionary<string, Subscribers> _channels = new(StringComparer.Ordinal);
 
@@ -34,7 +34,6 @@ internal sealed class ChannelTable(Action<string>? firstOrLast = null)
                 return false;
             }
         }
-        firstOrLast?.Invoke(channel);
         return true;
     }
 
@@ -54,7 +53,6 @@ internal sealed class ChannelTable(Action<string>? firstOrLast = null)
             subscribers.Removed = true;
             _channels.TryRemove(new KeyValuePair<string, Subscribers>(channel, subscribers));
         }
-        firstOrLast?.Invoke(channel);
         return true;
     }
 

@@ -29,12 +29,10 @@ internal sealed class ConnectionHub
     /// Creates the hub. With <paramref name="trackPositions"/> (a cluster), it remembers the last stream position
     /// delivered per topic, for the check after the broker's link came back (<see cref="TryGetLastSeen"/>).
     /// </summary>
-    public ConnectionHub(TimeProvider time, bool trackPositions, Action<string> channelFirstOrLast, Action<string, Connection, bool> userChanged)
+    public ConnectionHub(TimeProvider time, bool trackPositions)
     {
         _time = time;
         _trackPositions = trackPositions;
-        Channels = new ChannelTable(channelFirstOrLast);
-        Users = new UserIndex(userChanged);
         ChannelGates = new StreamPipes(time);
         UserGates = new StreamPipes(time);
     }
@@ -43,10 +41,10 @@ internal sealed class ConnectionHub
     public ConnectionRegistry Connections { get; } = new();
 
     /// <summary>Channel to subscribed connections.</summary>
-    public ChannelTable Channels { get; }
+    public ChannelTable Channels { get; } = new();
 
     /// <summary>User to that user's connections.</summary>
-    public UserIndex Users { get; }
+    public UserIndex Users { get; } = new();
 
     /// <summary>Attribute pairs to the connections that have them.</summary>
     public AttributeIndex Attributes { get; } = new();

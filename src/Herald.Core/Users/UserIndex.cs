@@ -2,18 +2,20 @@ using Herald.Core.Connections;
 
 namespace Herald.Core.Users;
 
-/// <summary>User id to that user's open connections on this node (every device). Thread-safe.</summary>
-/// <param name="changed">Called (outside the lock) after each connection added or removed: user, connection, added.</param>
-internal sealed class UserIndex(Action<string, Connection, bool>? changed = null)
+/// <summary>
+/// User id to that user's open connections on this node (every device). Thread-safe. An index only: what follows from a
+/// change (the broker topic, who is online) is the caller's explicit next step.
+/// </summary>
+internal sealed class UserIndex
 {
     private readonly Dictionary<string, HashSet<Connection>> _byUser = new(StringComparer.Ordinal);
     private readonly Lock _sync = new();
 
-    /// <summary>Adds <paramref name="connection"/> unless the user already has <paramref name="limit"/> connections (0: no limit).</summary>
-    public bool TryAdd(string user, Connection connection, int limit) => TryAdd(user, connection, limit, out _);
-
-    /// <summary>As above; <paramref name="first"/> says whether it is the user's first connection on this node.</summary>
-    public bool TryAdd(string user, Connection connection, int limit, out bool first)
+    /// <summary>
+    /// Adds <paramref name="connection"/> unless the user already has <paramref name="limit"/> connections (0: no limit);
+    /// <paramref name="added"/> says whether it was not there before.
+    /// </summary>
+    public bool TryAdd(string user, Connection connection, int limit, out bool added)
     {
         lock (_sync)
         {
@@ -21,40 +23,31 @@ internal sealed class UserIndex(Action<string, Connection, bool>? changed = null
             {
                 _byUser[user] = set = [];
             }
-            first = false;
             if (limit > 0 && set.Count >= limit)
             {
+                added = false;
                 return false;
             }
-            var added = set.Add(connection);
-            first = added && set.Count == 1;
-            if (!added)
-            {
-                return true;
-            }
+            added = set.Add(connection);
+            return true;
         }
-        changed?.Invoke(user, connection, true);
-        return true;
     }
 
-    /// <summary>Removes a connection; true when it was the user's last on this node.</summary>
+    /// <summary>Removes a connection; true when it was there.</summary>
     public bool Remove(string user, Connection connection)
     {
-        bool last;
         lock (_sync)
         {
             if (!_byUser.TryGetValue(user, out var set) || !set.Remove(connection))
             {
                 return false;
             }
-            last = set.Count == 0;
-            if (last)
+            if (set.Count == 0)
             {
                 _byUser.Remove(user);
             }
+            return true;
         }
-        changed?.Invoke(user, connection, false);
-        return last;
     }
 
     /// <summary>Whether <paramref name="user"/> has any connection here, ready or not.</summary>
