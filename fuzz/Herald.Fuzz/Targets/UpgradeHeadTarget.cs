@@ -1,5 +1,5 @@
 using System.Buffers;
-using Herald.Server.Transports.Lean;
+using Herald.Server.Transports.WebSockets;
 
 namespace Herald.Fuzz.Targets;
 
@@ -38,7 +38,7 @@ internal sealed class UpgradeHeadTarget : FuzzTarget
             case HeadVerdict.Upgrade when !request.Path.StartsWith('/') || request.Key.Length != 24:
                 throw new FuzzFinding($"accepted path \"{request.Path}\" or key \"{request.Key}\"");
             case HeadVerdict.Upgrade:
-                request.Requests("herald.v1");
+                WebSocketAdmission.Choose(request.Protocols, request.Query); // what the listener does with an accepted head next
                 break;
             case HeadVerdict.NeedMore when length >= UpgradeRequest.MaxHeadBytes:
                 throw new FuzzFinding($"waits for more after {length} bytes (limit {UpgradeRequest.MaxHeadBytes})");
