@@ -4,7 +4,7 @@ using Herald.Server.Transports.WebSockets;
 namespace Herald.Fuzz.Targets;
 
 /// <summary>
-/// The first bytes of a TCP connection on the WebSocket port, read by the lean listener's upgrade parser
+/// The first bytes of a TCP connection on the WebSocket port, read by the direct listener's upgrade parser
 /// (<see cref="UpgradeRequest.Inspect"/>). The same bytes are also offered split in two segments, as they arrive in
 /// two reads: the verdict must not depend on where the split falls.
 /// </summary>
