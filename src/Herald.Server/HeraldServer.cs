@@ -9,7 +9,7 @@ using Herald.Server.Demo;
 using Herald.Server.Ingress;
 using Herald.Server.Logging;
 using Herald.Server.Transports;
-using Herald.Server.Transports.Lean;
+using Herald.Server.Transports.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -53,7 +53,7 @@ public sealed class HeraldServer : IAsyncDisposable
     public UdpIngress Udp { get; }
 
     /// <summary>Addresses whose open WebSockets count against max_connections_per_ip now (diagnostics and tests).</summary>
-    internal int CountedAddresses => _app.Services.GetRequiredService<WebSocketEndpoint>().CountedAddresses;
+    internal int CountedAddresses => _app.Services.GetRequiredService<WebSocketAdmission>().CountedAddresses;
 
     /// <summary>The WebSocket/HTTP endpoint actually bound.</summary>
     public IPEndPoint HttpEndPoint { get; private set; } = new(IPAddress.None, 0);
@@ -94,10 +94,11 @@ public sealed class HeraldServer : IAsyncDisposable
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpIngress>());
         builder.Services.AddSingleton(new ApiKeyCheck(options.ApiKeys));
         builder.Services.AddSingleton<HttpApi>();
-        builder.Services.AddSingleton<WebSocketEndpoint>();
+        builder.Services.AddSingleton<WebSocketAdmission>();
+        builder.Services.AddSingleton<HttpUpgradeEndpoint>();
         // Herald's own listener under Kestrel: WebSocket upgrades stay on the bare socket (issue 8: memory and CPU per
         // connection), every other connection goes on to Kestrel.
-        builder.Services.AddSingleton<IConnectionListenerFactory, LeanListenerFactory>();
+        builder.Services.AddSingleton<IConnectionListenerFactory, DirectListenerFactory>();
 
         var app = builder.Build();
         // The embedded default keeps history and inboxes in SQLite under data_dir; --memory keeps them in memory; engine
@@ -223,8 +224,9 @@ public sealed class HeraldServer : IAsyncDisposable
 
     private void MapEndpoints()
     {
+        // Only to recognise a WebSocket request; Herald answers the handshake itself (HttpUpgradeEndpoint).
         _app.UseWebSockets();
-        var websockets = _app.Services.GetRequiredService<WebSocketEndpoint>();
+        var websockets = _app.Services.GetRequiredService<HttpUpgradeEndpoint>();
         var api = _app.Services.GetRequiredService<HttpApi>();
         _app.Use((context, next) =>
             context.WebSockets.IsWebSocketRequest && !context.Request.Path.StartsWithSegments("/api")

@@ -1,10 +1,10 @@
 using System.Buffers;
-using Herald.Server.Transports.Lean;
+using Herald.Server.Transports.WebSockets;
 
 namespace Herald.Fuzz.Targets;
 
 /// <summary>
-/// The first bytes of a TCP connection on the WebSocket port, read by the lean listener's upgrade parser
+/// The first bytes of a TCP connection on the WebSocket port, read by the direct listener's upgrade parser
 /// (<see cref="UpgradeRequest.Inspect"/>). The same bytes are also offered split in two segments, as they arrive in
 /// two reads: the verdict must not depend on where the split falls.
 /// </summary>
@@ -38,7 +38,7 @@ internal sealed class UpgradeHeadTarget : FuzzTarget
             case HeadVerdict.Upgrade when !request.Path.StartsWith('/') || request.Key.Length != 24:
                 throw new FuzzFinding($"accepted path \"{request.Path}\" or key \"{request.Key}\"");
             case HeadVerdict.Upgrade:
-                request.Requests("herald.v1");
+                WebSocketAdmission.Choose(request.Protocols, request.Query); // what the listener does with an accepted head next
                 break;
             case HeadVerdict.NeedMore when length >= UpgradeRequest.MaxHeadBytes:
                 throw new FuzzFinding($"waits for more after {length} bytes (limit {UpgradeRequest.MaxHeadBytes})");

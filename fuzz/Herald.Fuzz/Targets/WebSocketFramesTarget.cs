@@ -1,13 +1,14 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text.Unicode;
-using Herald.Server.Transports.Lean;
+using Herald.Server.Transports.WebSockets;
 
 namespace Herald.Fuzz.Targets;
 
 /// <summary>
-/// The bytes a client sends after the upgrade, read by the lean WebSocket's frame reader
-/// (<see cref="SocketWebSocket.RunAsync"/>) on a real node, once as a plain and once as a native connection. The
+/// The bytes a client sends after the upgrade, read by Herald's WebSocket frame reader
+/// (<see cref="WebSocketTransport.RunAsync"/>, as a <see cref="SocketWebSocket"/>) on a real node, once as a plain and
+/// once as a native connection. The
 /// reader gets a real socket (a connected pair of local Unix sockets, so nothing in the reader changes for the
 /// harness); the client sends the input and half-closes. The connection must end (no hang), nothing may be logged as
 /// an error, and what the server wrote back must be well-formed server frames: unmasked, text frames valid UTF-8,

@@ -8,9 +8,9 @@ namespace Herald.Server.Ingress;
 /// Receives up to <see cref="BatchSize"/> datagrams with one system call (Linux <c>recvmmsg</c>), into buffers pinned
 /// once: at high rates the per-datagram system call is a large part of ingress. It waits for the first datagram only
 /// (<c>MSG_WAITFORONE</c>) and then takes whatever else is already queued, so a lone datagram is not delayed. Used
-/// on 64-bit Linux only; elsewhere ingress receives one datagram per call.
+/// on 64-bit Linux only; elsewhere ingress receives one datagram per call (<see cref="SingleDatagramReceiver"/>).
 /// </summary>
-internal sealed class DatagramBatchReceiver
+internal sealed class DatagramBatchReceiver : IDatagramReceiver
 {
     /// <summary>Datagrams taken per system call at most.</summary>
     public const int BatchSize = 32;
@@ -52,10 +52,7 @@ internal sealed class DatagramBatchReceiver
     public static bool IsSupported =>
         OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
 
-    /// <summary>
-    /// Waits for datagrams and returns how many arrived (0 when the socket's receive timeout passed first). Throws
-    /// <see cref="SocketException"/> on any other failure, <see cref="ObjectDisposedException"/> once the socket is closed.
-    /// </summary>
+    /// <inheritdoc />
     public int Receive()
     {
         for (var i = 0; i < BatchSize; i++)
@@ -92,14 +89,14 @@ internal sealed class DatagramBatchReceiver
         throw new SocketException(error);
     }
 
-    /// <summary>Datagram <paramref name="index"/> of the last batch; <paramref name="truncated"/> when it did not fit its slot.</summary>
+    /// <inheritdoc />
     public ReadOnlySpan<byte> Datagram(int index, out bool truncated)
     {
         truncated = (_messages[index].Header.Flags & MsgTrunc) != 0;
         return _data.AsSpan(index * _slotBytes, (int)Math.Min(_messages[index].Length, (uint)_slotBytes));
     }
 
-    /// <summary>Copies the sender of datagram <paramref name="index"/> into <paramref name="address"/> (the OS's own layout).</summary>
+    /// <inheritdoc />
     public void CopySource(int index, SocketAddress address)
     {
         var length = (int)Math.Min(_messages[index].Header.NameLength, (uint)Math.Min(NameBytes, address.Buffer.Length));

@@ -10,14 +10,16 @@ using Microsoft.Extensions.Logging;
 namespace Herald.Server.Ingress;
 
 /// <summary>
-/// Receives publish datagrams (the same JSON as <c>POST /api/publish</c>) and routes them. A dedicated thread runs a
-/// blocking receive loop on buffers pinned once (on Linux taking up to 32 queued datagrams per system call), with a
-/// large kernel receive buffer to absorb bursts: no task or allocation per datagram beyond the publication itself.
-/// Bad datagrams are dropped and counted, with a rate-limited warning.
+/// Receives publish datagrams (the same JSON as <c>POST /api/publish</c>) and routes them. A dedicated thread runs one
+/// blocking receive loop on buffers pinned once, with a large kernel receive buffer to absorb bursts: no task or
+/// allocation per datagram beyond the publication itself. How datagrams come off the socket is an
+/// <see cref="IDatagramReceiver"/>: up to 32 queued datagrams per system call on Linux, one per call elsewhere. Bad
+/// datagrams are dropped and counted, with a rate-limited warning.
 /// </summary>
 public sealed class UdpIngress : IHostedService, IDisposable
 {
     private static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(10);
+    private const string SourceNotAllowed = "source address not allowed (setting udp_allow)";
 
     private readonly Node _node;
     private readonly HeraldServerOptions _options;
@@ -26,6 +28,7 @@ public sealed class UdpIngress : IHostedService, IDisposable
     private readonly IpAllowList _allow;
     private readonly DatagramSignature? _signature;
     private readonly LogThrottle _faultLog = LogThrottle.Default();
+    private readonly string _tooLarge;
     private Socket? _socket;
     private Timer? _dropReporter;
     private Thread? _thread;
@@ -44,6 +47,7 @@ public sealed class UdpIngress : IHostedService, IDisposable
         _logger = logger;
         _allow = new IpAllowList(options.UdpAllow);
         _signature = string.IsNullOrEmpty(options.UdpSecret) ? null : new DatagramSignature(options.UdpSecret);
+        _tooLarge = $"datagram larger than {node.Options.MaxMessageSize} bytes (setting max_message_size)";
     }
 
     /// <summary>The bound endpoint, once started.</summary>
@@ -137,71 +141,14 @@ public sealed class UdpIngress : IHostedService, IDisposable
 
     private void ReceiveLoop()
     {
-        if (DatagramBatchReceiver.IsSupported)
-        {
-            ReceiveBatchesLoop();
-            return;
-        }
         var socket = _socket!;
-        // One byte more than the limit: a datagram that fills the buffer is too large.
-        var buffer = GC.AllocateUninitializedArray<byte>(Math.Min(_node.Options.MaxMessageSize, 65_507) + 1, pinned: true);
-        var from = new SocketAddress(socket.AddressFamily);
-        while (!_stopping)
-        {
-            int length;
-            try
-            {
-                length = socket.ReceiveFrom(buffer, SocketFlags.None, from);
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.MessageSize)
-            {
-                Drop($"datagram larger than {_node.Options.MaxMessageSize} bytes (setting max_message_size)");
-                continue;
-            }
-            catch (Exception) when (_stopping)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException ex)
-            {
-                ServerLog.UdpLoopFailed(_logger, ex);
-                continue;
-            }
-            try
-            {
-                if (!_allow.Contains(from))
-                {
-                    Drop("source address not allowed (setting udp_allow)");
-                }
-                else
-                {
-                    Handle(buffer.AsSpan(0, length));
-                }
-            }
-            catch (Exception ex)
-            {
-                // Never let one datagram stop ingress for everybody.
-                DatagramFailed(ex);
-            }
-            finally
-            {
-                // Counted once handled, so "received" means routed or dropped by now.
-                Interlocked.Increment(ref _received);
-            }
-        }
-    }
-
-    /// <summary>The same loop, taking every datagram already queued with one system call (Linux).</summary>
-    private void ReceiveBatchesLoop()
-    {
-        var socket = _socket!;
-        // The blocking call wakes up now and then to notice a stop (closing the socket does not interrupt it).
+        // The blocking receive wakes up now and then to notice a stop (closing the socket does not interrupt recvmmsg).
         socket.ReceiveTimeout = 250;
-        var receiver = new DatagramBatchReceiver(socket, Math.Min(_node.Options.MaxMessageSize, 65_507) + 1);
+        // One byte more than the limit: a datagram that fills its slot is too large.
+        var slotBytes = Math.Min(_node.Options.MaxMessageSize, 65_507) + 1;
+        IDatagramReceiver receiver = DatagramBatchReceiver.IsSupported
+            ? new DatagramBatchReceiver(socket, slotBytes)
+            : new SingleDatagramReceiver(socket, slotBytes);
         var from = new SocketAddress(socket.AddressFamily);
         while (!_stopping)
         {
@@ -232,11 +179,11 @@ public sealed class UdpIngress : IHostedService, IDisposable
                     receiver.CopySource(i, from);
                     if (!_allow.Contains(from))
                     {
-                        Drop("source address not allowed (setting udp_allow)");
+                        Drop(SourceNotAllowed);
                     }
                     else if (truncated)
                     {
-                        Drop($"datagram larger than {_node.Options.MaxMessageSize} bytes (setting max_message_size)");
+                        Drop(_tooLarge);
                     }
                     else
                     {
@@ -245,10 +192,12 @@ public sealed class UdpIngress : IHostedService, IDisposable
                 }
                 catch (Exception ex)
                 {
+                    // Never let one datagram stop ingress for everybody.
                     DatagramFailed(ex);
                 }
                 finally
                 {
+                    // Counted once handled, so "received" means routed or dropped by now.
                     Interlocked.Increment(ref _received);
                 }
             }
@@ -260,7 +209,7 @@ public sealed class UdpIngress : IHostedService, IDisposable
     {
         if (datagram.Length > _node.Options.MaxMessageSize)
         {
-            Drop($"datagram larger than {_node.Options.MaxMessageSize} bytes (setting max_message_size)");
+            Drop(_tooLarge);
             return;
         }
         if (_signature is not null && !_signature.TryVerify(datagram, out datagram, out var signatureError))

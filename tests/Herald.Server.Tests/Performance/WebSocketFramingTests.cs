@@ -2,7 +2,7 @@ using System.Text;
 using Herald.Core.Routing;
 using Herald.Protocol;
 using Herald.Server.Tests.Infrastructure;
-using Herald.Server.Transports;
+using Herald.Server.Transports.WebSockets;
 
 namespace Herald.Server.Tests.Performance;
 
@@ -67,7 +67,7 @@ public sealed class WebSocketFramingTests
     {
         var destination = new byte[length + 10];
 
-        var written = WebSocketOutput.WriteFrame(new byte[length], destination);
+        var written = WebSocketFrames.WriteFrame(WebSocketFrames.OpText, new byte[length], destination);
 
         Assert.Equal(header + length, written);
         Assert.Equal(0x81, destination[0]);

@@ -6,33 +6,33 @@ using Herald.Server.Transports;
 namespace Herald.Server.Tests.Transports;
 
 /// <summary>
-/// max_connections_per_ip caps the WebSockets one address holds open at once, on the lean path and on Kestrel's alike
+/// max_connections_per_ip caps the WebSockets one address holds open at once, on the direct path and on Kestrel's alike
 /// (one count for both), answers a refused upgrade with 429 and error 108, gives a place back when a WebSocket ends,
 /// and does not count addresses in trusted_proxies.
 /// </summary>
 public sealed class ConnectionsPerIpTests
 {
-    /// <summary>Padding that sends an upgrade past the lean listener to Kestrel (its head is over 8 KiB).</summary>
+    /// <summary>Padding that sends an upgrade past the direct listener to Kestrel (its head is over 8 KiB).</summary>
     private static readonly string KestrelPadding = "X-Padding: " + new string('p', 9000) + "\r\n";
 
     [Fact]
     public async Task Open_connections_from_one_address_stop_at_the_cap_on_both_paths_and_free_their_place_on_close()
     {
         await using var server = await TestServer.StartAsync(o => o with { MaxConnectionsPerIp = 3, TrustedProxies = [] });
-        var lean = await server.ConnectPlainAsync();
+        var direct = await server.ConnectPlainAsync();
         var native = await server.ConnectNativeAsync();
         await using var kestrel = await RawHttpConnection.OpenAsync(server);
         await kestrel.SendAsync(RawHttpConnection.UpgradeHead(extra: KestrelPadding));
         Assert.StartsWith("HTTP/1.1 101 ", await kestrel.ReadHeadAsync());
 
-        var refusedLean = await RefusedAsync(server, "");
+        var refusedDirect = await RefusedAsync(server, "");
         var refusedKestrel = await RefusedAsync(server, KestrelPadding);
-        await lean.Socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "", CancellationToken.None).DefaultTimeout();
+        await direct.Socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "", CancellationToken.None).DefaultTimeout();
         await Timeouts.Until(() => server.Node.ConnectionCount == 2, "the closed connection is gone");
         var again = await server.ConnectPlainAsync("""{"g":"1"}""");
         var refusedAgain = await RefusedAsync(server, "");
 
-        foreach (var (head, body) in new[] { refusedLean, refusedKestrel, refusedAgain })
+        foreach (var (head, body) in new[] { refusedDirect, refusedKestrel, refusedAgain })
         {
             Assert.StartsWith("HTTP/1.1 429 ", head);
             Assert.Contains($"\"code\":{ErrorCodes.LimitExceeded}", body);

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text;
-using Herald.Server.Transports.Lean;
+using Herald.Server.Transports.WebSockets;
 
 namespace Herald.Server.Tests.Transports;
 
@@ -22,8 +22,9 @@ public sealed class UpgradeRequestTests
         Assert.Equal("/chat", request!.Path);
         Assert.Equal("?token=a%20b", request.Query);
         Assert.Equal("https://a.example", request.Origin);
-        Assert.True(request.Requests("herald.v1"));
-        Assert.False(request.Requests("herald"));
+        Assert.Equal("x, herald.v1", request.Protocols);
+        Assert.Equal(new WebSocketAdmission.Admitted(Native: true, Token: null), WebSocketAdmission.Choose(request.Protocols, request.Query));
+        Assert.Equal(new WebSocketAdmission.Admitted(Native: false, Token: "a b"), WebSocketAdmission.Choose("x, herald", request.Query));
     }
 
     [Fact]

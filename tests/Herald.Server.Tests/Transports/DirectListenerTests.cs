@@ -5,15 +5,15 @@ using Herald.Server.Tests.Infrastructure;
 namespace Herald.Server.Tests.Transports;
 
 /// <summary>
-/// WebSocket upgrades are answered on the raw connection, before Kestrel's HTTP layer; everything else still reaches
-/// Kestrel untouched. Event 2040 marks a WebSocket upgraded on the lean path.
+/// Clean WebSocket upgrades are answered on the raw connection by the direct listener, before Kestrel's HTTP layer;
+/// everything else still reaches Kestrel untouched. Event 2040 marks a WebSocket upgraded on the direct path.
 /// </summary>
-public sealed class LeanWebSocketTests
+public sealed class DirectListenerTests
 {
-    private const int LeanUpgradeEvent = 2040;
+    private const int DirectUpgradeEvent = 2040;
 
     [Fact]
-    public async Task Plain_and_native_clients_are_upgraded_on_the_lean_path()
+    public async Task Plain_and_native_clients_are_upgraded_on_the_direct_path()
     {
         await using var server = await TestServer.StartAsync();
 
@@ -24,7 +24,7 @@ public sealed class LeanWebSocketTests
         Assert.Equal("hi", await plain.ReceiveAsync());
         Assert.Equal(ProtocolNames.SubprotocolV1, native.Socket.SubProtocol);
         Assert.Null(plain.Socket.SubProtocol);
-        Assert.Equal(2, server.Logs.WithEventId(LeanUpgradeEvent).Count());
+        Assert.Equal(2, server.Logs.WithEventId(DirectUpgradeEvent).Count());
     }
 
     [Fact]
@@ -42,7 +42,7 @@ public sealed class LeanWebSocketTests
         Assert.StartsWith("HTTP/1.1 101 ", head);
         Assert.Contains("Sec-WebSocket-Accept: " + RawHttpConnection.ExpectedAccept(key), head);
         Assert.Equal((1, "pong"), pong);
-        Assert.Single(server.Logs.WithEventId(LeanUpgradeEvent));
+        Assert.Single(server.Logs.WithEventId(DirectUpgradeEvent));
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class LeanWebSocketTests
 
         Assert.StartsWith("HTTP/1.1 101 ", head);
         Assert.Equal((1, "pong"), await raw.ReadFrameAsync());
-        Assert.Empty(server.Logs.WithEventId(LeanUpgradeEvent));
+        Assert.Empty(server.Logs.WithEventId(DirectUpgradeEvent));
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed class LeanWebSocketTests
         var (head, _) = await raw.ReadResponseAsync();
 
         Assert.StartsWith("HTTP/1.1 431 ", head);
-        Assert.Empty(server.Logs.WithEventId(LeanUpgradeEvent));
+        Assert.Empty(server.Logs.WithEventId(DirectUpgradeEvent));
     }
 
     [Theory]
@@ -99,7 +99,7 @@ public sealed class LeanWebSocketTests
         var (head, _) = await raw.ReadResponseAsync();
 
         Assert.DoesNotContain("101", head.Split("\r\n")[0]);
-        Assert.Empty(server.Logs.WithEventId(LeanUpgradeEvent));
+        Assert.Empty(server.Logs.WithEventId(DirectUpgradeEvent));
         Assert.Equal(0, server.Node.ConnectionCount);
     }
 
@@ -114,7 +114,7 @@ public sealed class LeanWebSocketTests
 
         Assert.StartsWith("HTTP/1.1 200 ", head);
         Assert.StartsWith("Herald ", body);
-        Assert.Empty(server.Logs.WithEventId(LeanUpgradeEvent));
+        Assert.Empty(server.Logs.WithEventId(DirectUpgradeEvent));
     }
 
     [Fact]
@@ -163,11 +163,11 @@ public sealed class LeanWebSocketTests
         var (head, _) = await raw.ReadResponseAsync();
 
         Assert.DoesNotContain("101", head.Split("\r\n")[0]);
-        Assert.Empty(server.Logs.WithEventId(LeanUpgradeEvent));
+        Assert.Empty(server.Logs.WithEventId(DirectUpgradeEvent));
     }
 
     [Fact]
-    public async Task A_refused_origin_gets_403_with_the_error_body_on_the_lean_path()
+    public async Task A_refused_origin_gets_403_with_the_error_body_on_the_direct_path()
     {
         await using var server = await TestServer.StartAsync(o => o with { AllowedOrigins = ["https://app.example.com"] });
         await using var raw = await RawHttpConnection.OpenAsync(server);
@@ -196,7 +196,7 @@ public sealed class LeanWebSocketTests
     }
 
     [Fact]
-    public async Task A_client_close_completes_the_handshake_on_the_lean_path()
+    public async Task A_client_close_completes_the_handshake_on_the_direct_path()
     {
         await using var server = await TestServer.StartAsync();
         var client = await server.ConnectPlainAsync();

@@ -1,17 +1,14 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
-using System.Text.Json;
 using System.Threading.Channels;
-using Herald.Protocol;
-using Herald.Server.Api;
+using Herald.Core;
+using Herald.Server.Transports.WebSockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 
-namespace Herald.Server.Transports.Lean;
+namespace Herald.Server.Transports;
 
 /// <summary>
 /// The listen socket of the WebSocket/HTTP port, under Kestrel (issue 8). It accepts each connection itself and peeks
@@ -20,25 +17,28 @@ namespace Herald.Server.Transports.Lean;
 /// Kestrel connection, pipes, HTTP objects or per-connection timer stay alive beside it. Every other connection (the
 /// HTTP API, /health, a head the parser does not fully understand, over 8 KiB, or not complete within
 /// <see cref="HeadTimeout"/>) is handed to Kestrel untouched, as Kestrel's own socket transport would have accepted it
-/// (<see cref="SocketConnectionContextFactory"/>), and is served as before, WebSocket upgrades included.
+/// (<see cref="SocketConnectionContextFactory"/>); a WebSocket upgrade among those is served by
+/// <see cref="HttpUpgradeEndpoint"/>, with the same checks and the same WebSocket implementation.
 /// </summary>
-internal sealed class LeanConnectionListener : IConnectionListener
+internal sealed class DirectConnectionListener : IConnectionListener
 {
     /// <summary>How long a client may take to send its first request head before Kestrel (and its own timeouts) take over.</summary>
     public static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(10);
 
     private readonly Socket _listenSocket;
-    private readonly WebSocketEndpoint _endpoint;
+    private readonly WebSocketAdmission _admission;
+    private readonly Node _node;
     private readonly SocketConnectionContextFactory _contexts;
     private readonly ILogger _logger;
     private readonly Channel<ConnectionContext> _forKestrel = Channel.CreateUnbounded<ConnectionContext>(new UnboundedChannelOptions { SingleWriter = false });
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _acceptLoop;
 
-    public LeanConnectionListener(Socket listenSocket, WebSocketEndpoint endpoint, SocketConnectionContextFactory contexts, ILogger logger)
+    public DirectConnectionListener(Socket listenSocket, WebSocketAdmission admission, Node node, SocketConnectionContextFactory contexts, ILogger logger)
     {
         _listenSocket = listenSocket;
-        _endpoint = endpoint;
+        _admission = admission;
+        _node = node;
         _contexts = contexts;
         _logger = logger;
         EndPoint = listenSocket.LocalEndPoint!;
@@ -208,36 +208,31 @@ internal sealed class LeanConnectionListener : IConnectionListener
     private async Task UpgradeAsync(Socket socket, UpgradeRequest request)
     {
         var address = socket.RemoteEndPoint as IPEndPoint;
-        var remote = WebSocketEndpoint.FormatRemote(address?.Address, address?.Port ?? 0);
+        var remote = WebSocketAdmission.FormatRemote(address?.Address, address?.Port ?? 0);
         try
         {
-            if (_endpoint.Admit(request.Origin, address?.Address, remote) is { } refusal)
+            if (_admission.Admit(request.Origin, address?.Address, remote) is { } refusal)
             {
-                await SendAsync(socket, Refusal(refusal)).ConfigureAwait(false);
+                await SendAsync(socket, WebSocketHandshake.RefusalResponse(refusal)).ConfigureAwait(false);
                 socket.Shutdown(SocketShutdown.Both);
                 socket.Dispose();
                 return;
             }
-            var native = request.Requests(ProtocolNames.SubprotocolV1);
-            string? token = null;
+            WebSocketAdmission.Admitted admitted;
             try
             {
-                // Plain clients pass their token in the URL (browsers cannot set headers on a WebSocket); native clients in connect.
-                if (!native && QueryHelpers.ParseNullableQuery(request.Query) is { } query && query.TryGetValue("token", out var values))
-                {
-                    token = values;
-                }
-                await SendAsync(socket, SwitchingProtocols(request.Key, native ? ProtocolNames.SubprotocolV1 : null)).ConfigureAwait(false);
+                admitted = WebSocketAdmission.Choose(request.Protocols, request.Query);
+                await SendAsync(socket, WebSocketHandshake.SwitchingProtocols(request.Key, admitted.SubProtocol)).ConfigureAwait(false);
             }
             catch
             {
-                _endpoint.Release(address?.Address); // admitted, but gone before the handshake completed
+                _admission.Release(address?.Address); // admitted, but gone before the handshake completed
                 throw;
             }
-            ServerLog.LeanUpgrade(_logger, remote);
+            ServerLog.DirectUpgrade(_logger, remote);
             // Not awaited: the WebSocket's whole life is one pending frame (RunAsync never throws), not one per caller.
             // It gives back the place Admit took for the address when it ends.
-            _ = new SocketWebSocket(socket).RunAsync(_endpoint.Node, native, remote, token, _endpoint.Logger, _endpoint, address?.Address);
+            _ = new SocketWebSocket(socket).RunAsync(_node, admitted.Native, remote, admitted.Token, _logger, _admission, address?.Address);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
@@ -262,28 +257,5 @@ internal sealed class LeanConnectionListener : IConnectionListener
         {
             sent += await socket.SendAsync(bytes.AsMemory(sent), SocketFlags.None).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>RFC 6455 4.2.2: the server's handshake, as ASP.NET Core writes it without compression.</summary>
-    internal static byte[] SwitchingProtocols(string key, string? subProtocol)
-    {
-        var head = new StringBuilder(160)
-            .Append("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: ")
-            .Append(WebSocketHandshake.AcceptKey(key)).Append("\r\n");
-        if (subProtocol is not null)
-        {
-            head.Append("Sec-WebSocket-Protocol: ").Append(subProtocol).Append("\r\n");
-        }
-        return Encoding.ASCII.GetBytes(head.Append("\r\n").ToString());
-    }
-
-    /// <summary>The same JSON error the HTTP path answers; the connection closes after it.</summary>
-    private static byte[] Refusal(WebSocketEndpoint.Refusal refusal)
-    {
-        var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(new ErrorDetail(refusal.Code, refusal.Message)), ApiJsonContext.Relaxed.ErrorBody);
-        var reason = refusal.Status switch { 403 => "Forbidden", 429 => "Too Many Requests", _ => "Bad Request" };
-        var head = Encoding.ASCII.GetBytes(
-            $"HTTP/1.1 {refusal.Status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
-        return [.. head, .. body];
     }
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -8,40 +7,48 @@ using System.Text.Unicode;
 using Herald.Core;
 using Herald.Core.Connections;
 using Microsoft.Extensions.Logging;
+using static Herald.Server.Transports.WebSockets.WebSocketFrames;
 
-namespace Herald.Server.Transports.Lean;
+namespace Herald.Server.Transports.WebSockets;
 
 /// <summary>
-/// The server side of RFC 6455 over an accepted socket, written for Herald's hot path and its idle connections (issue
-/// 8): an idle connection holds this object, the socket and one pending zero-byte receive; no buffer, no pipe, no
-/// timer (plain clients' pings come from the node's keep-alive sweep, <see cref="IKeepAliveTransport"/>). A read buffer
-/// is rented only while bytes are arriving. Client frames must be masked; no extension is negotiated, so reserved bits
-/// are errors. Text messages must be UTF-8 (else close 1007), fragmented messages are reassembled, a message over
-/// the node's limit is dropped unread and reported to the node (which closes the connection), and a protocol error
-/// closes with 1002. Writes are serialised by a lock, because control frames (pong, ping, close) may be written beside
-/// the connection's data frames; the connection itself never sends concurrently.
+/// Herald's server side of RFC 6455, written for the hot path and for idle connections (issue 8), over any byte
+/// transport: <see cref="SocketWebSocket"/> runs it on a bare socket (every clean upgrade, taken before Kestrel),
+/// <see cref="StreamWebSocket"/> on the stream of an upgrade Kestrel served. An idle connection holds this object, its
+/// transport and one pending zero-byte receive; no buffer, no pipe, no timer (plain clients' pings come from the node's
+/// keep-alive sweep, <see cref="IKeepAliveTransport"/>). A read buffer is rented only while bytes are arriving. Client
+/// frames must be masked; no extension is negotiated, so reserved bits are errors. Text messages must be UTF-8 (else
+/// close 1007), fragmented messages are reassembled, a message over the node's limit is dropped unread and reported to
+/// the node (which closes the connection), and a protocol error closes with 1002. The subclass serialises writes,
+/// because control frames (pong, ping, close) may be written beside the connection's data frames; the connection
+/// itself never sends concurrently.
 /// </summary>
-internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTransport, IDisposable
+internal abstract class WebSocketTransport : IConnectionTransport, IKeepAliveTransport, IDisposable
 {
     private const int ReadBufferSize = 4096;
-    private const int MaxHeaderBytes = 10; // server frames: 2 bytes, plus 2 or 8 of extended length, never masked
-    private const int MaxControlPayload = 125;
-    private const int MaxCloseReasonBytes = MaxControlPayload - 2;
 
-    private const byte OpContinuation = 0x0, OpText = 0x1, OpBinary = 0x2, OpClose = 0x8, OpPing = 0x9, OpPong = 0xA;
-
-    private readonly Socket _socket;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
     private int _closeSent;
     private int _aborted;
 
-    public SocketWebSocket(Socket socket)
-    {
-        _socket = socket;
-        socket.Blocking = false; // writes: see WriteOwnedAsync
-    }
+    /// <summary>
+    /// Receives into <paramref name="buffer"/>: the count read, 0 at the end of the stream. An empty buffer waits until
+    /// bytes can be read without taking any (the zero-byte read an idle connection waits in).
+    /// </summary>
+    protected abstract ValueTask<int> ReceiveAsync(Memory<byte> buffer);
 
-    /// <summary>True once the close frame went out (or the socket is gone): no data frame may follow.</summary>
+    /// <summary>
+    /// Writes the first <paramref name="length"/> bytes of <paramref name="buffer"/>, after any write in progress, and
+    /// returns the buffer (rented) to the pool once written. May be called from any thread, beside any other write.
+    /// </summary>
+    protected abstract ValueTask WriteOwnedAsync(byte[] buffer, int length);
+
+    /// <summary>Drops the connection under the WebSocket at once; a pending receive ends.</summary>
+    protected abstract void AbortTransport();
+
+    /// <summary>Ends the connection under the WebSocket after the close handshake (the server closes TCP first, RFC 6455 7.1.1).</summary>
+    protected abstract void CloseTransport();
+
+    /// <summary>True once the close frame went out (or the connection is gone): no data frame may follow.</summary>
     private bool Closed => Volatile.Read(ref _closeSent) != 0 || Volatile.Read(ref _aborted) != 0;
 
     /// <inheritdoc />
@@ -52,8 +59,10 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
     }
 
     /// <summary>
-    /// A publish that arrives by UDP is fanned out on the ingress thread; it hands each recipient's write to the thread
-    /// pool, so the fan-out loop only queues and frames that pile up meanwhile go out together.
+    /// A publish that arrives by UDP is fanned out on the ingress thread: writing each recipient's frame there would
+    /// keep that one thread busy with every write of a 10,000-recipient broadcast. It hands the write to the thread
+    /// pool instead, so the fan-out loop only queues, the writes run on every core, and the frames that queue up
+    /// meanwhile go out together.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendFromThreadPoolAsync(ReadOnlyMemory<byte> utf8Text)
@@ -110,7 +119,7 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
         {
             await WriteControlAsync(opcode, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
         {
             Abort(); // the receive side sees the end and the node cleans up
         }
@@ -121,26 +130,17 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
     {
         if (Interlocked.Exchange(ref _aborted, 1) == 0)
         {
-            _socket.Dispose(); // a pending receive ends at once; the peer sees the connection drop
+            AbortTransport();
         }
     }
 
-    /// <summary>Closes the socket after the close handshake (the server closes TCP first, RFC 6455 7.1.1).</summary>
+    /// <summary>Ends the connection after the close handshake, unless it was aborted.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _aborted, 1) == 0)
         {
-            try
-            {
-                _socket.Shutdown(SocketShutdown.Both);
-            }
-            catch (SocketException)
-            {
-                // already reset by the peer
-            }
-            _socket.Dispose();
+            CloseTransport();
         }
-        // The write lock is not disposed: a ping may still be finishing.
     }
 
     /// <summary>
@@ -151,7 +151,7 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
     /// connection. When <paramref name="admittedBy"/> is given, its place for <paramref name="address"/> is given back at the end.
     /// </summary>
     public async Task RunAsync(Node node, bool native, string remote, string? token, ILogger logger,
-        WebSocketEndpoint? admittedBy = null, System.Net.IPAddress? address = null)
+        WebSocketAdmission? admittedBy = null, System.Net.IPAddress? address = null)
     {
         Connection? connection = null;
         (int? Code, string? Reason) closed = (null, "connection lost");
@@ -182,7 +182,7 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
                     }
                     start = end = 0;
                     // Zero-byte receive: wait for data without holding a buffer while idle.
-                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    await ReceiveAsync(Memory<byte>.Empty).ConfigureAwait(false);
                 }
                 input ??= ArrayPool<byte>.Shared.Rent(ReadBufferSize);
                 if (end == input.Length)
@@ -192,7 +192,7 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
                     end -= start;
                     start = 0;
                 }
-                var received = await _socket.ReceiveAsync(input.AsMemory(end), SocketFlags.None).ConfigureAwait(false);
+                var received = await ReceiveAsync(input.AsMemory(end)).ConfigureAwait(false);
                 if (received == 0)
                 {
                     closed = (null, "connection lost");
@@ -393,7 +393,7 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
                 }
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException or IOException or OperationCanceledException)
         {
             closed = (null, "connection lost");
         }
@@ -448,7 +448,7 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
             {
                 await WriteCloseAsync(code ?? 1000, "").ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
             {
                 // the client did not wait for the answer
             }
@@ -457,10 +457,6 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
         // received" (RFC 6455 7.4.1); 1006 stays for connections lost without any close frame.
         return (code ?? 1005, reason);
     }
-
-    /// <summary>RFC 6455 7.4: codes a peer may send in a close frame.</summary>
-    private static bool IsValidCloseCode(int code) =>
-        code is >= 1000 and <= 1003 or >= 1007 and <= 1014 or >= 3000 and <= 4999;
 
     /// <summary>Fails the connection (RFC 6455 7.1.7): a close frame with <paramref name="code"/> unless one went out, then the end.</summary>
     private async Task<(int? Code, string? Reason)> FailAsync(int code, string reason)
@@ -471,7 +467,7 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
             {
                 await WriteCloseAsync(code, reason).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
             {
                 // gone already
             }
@@ -493,155 +489,11 @@ internal sealed class SocketWebSocket : IConnectionTransport, IKeepAliveTranspor
         return WriteOwnedAsync(buffer, WriteFrame(opcode, payload.Span, buffer));
     }
 
-    /// <summary>
-    /// Writes the first <paramref name="length"/> bytes of <paramref name="buffer"/> (rented; returned to the pool once
-    /// written). The socket is non-blocking: while the kernel takes the bytes the write completes on the calling thread
-    /// with one system call and no asynchronous machinery (no send operation object stays cached per connection); only
-    /// what it cannot take at once (a client that does not read) waits asynchronously.
-    /// </summary>
-    private ValueTask WriteOwnedAsync(byte[] buffer, int length)
-    {
-        if (!_writeLock.Wait(0))
-        {
-            return FinishWriteAsync(buffer, 0, length, locked: false);
-        }
-        int sent;
-        try
-        {
-            sent = SendNow(buffer, length);
-        }
-        catch
-        {
-            _writeLock.Release();
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
-        if (sent < length)
-        {
-            return FinishWriteAsync(buffer, sent, length, locked: true);
-        }
-        _writeLock.Release();
-        ArrayPool<byte>.Shared.Return(buffer);
-        return default;
-    }
-
-    private async ValueTask FinishWriteAsync(byte[] buffer, int sent, int length, bool locked)
-    {
-        try
-        {
-            if (!locked)
-            {
-                await _writeLock.WaitAsync().ConfigureAwait(false);
-            }
-            try
-            {
-                if (!locked)
-                {
-                    sent = SendNow(buffer, length);
-                }
-                while (sent < length)
-                {
-                    sent += await _socket.SendAsync(buffer.AsMemory(sent, length - sent), SocketFlags.None).ConfigureAwait(false);
-                }
-            }
-            catch (SocketException ex)
-            {
-                throw new IOException("the connection was lost: " + ex.SocketErrorCode, ex);
-            }
-            finally
-            {
-                _writeLock.Release();
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    /// <summary>Sends what the kernel takes now; the count sent (less than <paramref name="length"/> when it would block).</summary>
-    private int SendNow(byte[] buffer, int length)
-    {
-        var sent = 0;
-        while (sent < length)
-        {
-            var count = _socket.Send(buffer, sent, length - sent, SocketFlags.None, out var error);
-            if (error == SocketError.WouldBlock)
-            {
-                break;
-            }
-            if (error != SocketError.Success)
-            {
-                throw new IOException("the connection was lost: " + error, new SocketException((int)error));
-            }
-            sent += count;
-        }
-        return sent;
-    }
-
-    /// <summary>RFC 6455 5.2: FIN + opcode, then the payload length in 7, 7+16 or 7+64 bits, then the payload.</summary>
-    internal static int WriteFrame(byte opcode, ReadOnlySpan<byte> payload, Span<byte> destination)
-    {
-        destination[0] = (byte)(0x80 | opcode);
-        int header;
-        if (payload.Length <= 125)
-        {
-            destination[1] = (byte)payload.Length;
-            header = 2;
-        }
-        else if (payload.Length <= ushort.MaxValue)
-        {
-            destination[1] = 126;
-            BinaryPrimitives.WriteUInt16BigEndian(destination[2..], (ushort)payload.Length);
-            header = 4;
-        }
-        else
-        {
-            destination[1] = 127;
-            BinaryPrimitives.WriteUInt64BigEndian(destination[2..], (ulong)payload.Length);
-            header = 10;
-        }
-        payload.CopyTo(destination[header..]);
-        return header + payload.Length;
-    }
-
-    /// <summary>RFC 6455 5.3: each payload byte XOR the mask byte at its position modulo 4.</summary>
-    internal static void Unmask(Span<byte> payload, ReadOnlySpan<byte> mask)
-    {
-        var key = BinaryPrimitives.ReadUInt32LittleEndian(mask);
-        var wide = ((ulong)key << 32) | key;
-        var i = 0;
-        for (; i + 8 <= payload.Length; i += 8)
-        {
-            var chunk = BinaryPrimitives.ReadUInt64LittleEndian(payload[i..]);
-            BinaryPrimitives.WriteUInt64LittleEndian(payload[i..], chunk ^ wide);
-        }
-        for (; i < payload.Length; i++)
-        {
-            payload[i] ^= mask[i & 3];
-        }
-    }
-
     private void ThrowIfClosed()
     {
         if (Closed)
         {
             throw new WebSocketException(WebSocketError.InvalidState, "the WebSocket is closed");
         }
-    }
-
-    /// <summary>A close reason cut to the 123 bytes a close frame has room for, on a character boundary.</summary>
-    internal static string Truncate(string reason)
-    {
-        if (Encoding.UTF8.GetByteCount(reason) <= MaxCloseReasonBytes)
-        {
-            return reason;
-        }
-        var length = Math.Min(reason.Length, MaxCloseReasonBytes);
-        while (Encoding.UTF8.GetByteCount(reason.AsSpan(0, length)) > MaxCloseReasonBytes)
-        {
-            length--;
-        }
-        return reason[..length];
     }
 }

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text;
+using Herald.Core;
+using Herald.Core.Auth;
 using Herald.Protocol;
 using Herald.Server.Tests.Infrastructure;
 using static Herald.Server.Tests.Transports.RawHttpConnection;
@@ -8,14 +10,74 @@ using static Herald.Server.Tests.Transports.RawHttpConnection;
 namespace Herald.Server.Tests.Transports;
 
 /// <summary>
-/// Herald's own RFC 6455 server side (SocketWebSocket), driven frame by frame from a raw socket: masking, reserved
-/// bits, fragmentation, UTF-8, the close handshake, message size limits, frames cut anywhere by TCP, and the node's
-/// keep-alive pings for plain clients.
+/// Herald's own RFC 6455 server side, driven frame by frame from a raw socket: masking, reserved bits, fragmentation,
+/// UTF-8, the close handshake, message size limits, frames cut anywhere by TCP, and the node's keep-alive pings for
+/// plain clients. Every test runs on both ways in: the direct listener's bare socket and an upgrade Kestrel served.
 /// </summary>
-public sealed class SocketWebSocketTests
+public abstract class WebSocketProtocolTests
 {
     private const int ConnectionClosedEvent = 1002;
+    private const int DirectUpgradeEvent = 2040;
     private const int OpContinuation = 0x0, OpText = 0x1, OpBinary = 0x2, OpClose = 0x8, OpPing = 0x9, OpPong = 0xA;
+
+    [Theory]
+    [InlineData("", null)]
+    [InlineData("Sec-WebSocket-Protocol: herald.v1\r\n", "herald.v1")]
+    [InlineData("Sec-WebSocket-Protocol: chat, herald.v1\r\n", "herald.v1")]
+    [InlineData("Sec-WebSocket-Protocol: chat\r\n", null)]
+    public async Task The_handshake_answers_herald_v1_only_to_a_client_that_asks_for_it(string protocols, string? answered)
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var raw = await RawHttpConnection.OpenAsync(server);
+
+        await raw.SendAsync(UpgradeHead(extra: protocols + Padding));
+        var head = await raw.ReadHeadAsync();
+        await raw.SendAsync(ClientFrame(OpText, "ping"));
+        var reply = await raw.ReadFrameAsync();
+
+        Assert.StartsWith("HTTP/1.1 101 ", head);
+        Assert.Equal(answered, head.Split("\r\n").Where(l => l.StartsWith("Sec-WebSocket-Protocol:", StringComparison.OrdinalIgnoreCase))
+            .Select(l => l["Sec-WebSocket-Protocol:".Length..].Trim()).SingleOrDefault());
+        // A plain client's text "ping" is answered "pong"; a native client's is not a command and gets an error.
+        Assert.Equal(answered is null, reply == (OpText, "pong"));
+        Assert.Equal(Direct ? 1 : 0, server.Logs.WithEventId(DirectUpgradeEvent).Count());
+    }
+
+    [Fact]
+    public async Task A_plain_clients_token_in_the_url_authenticates_it()
+    {
+        const string secret = "server-test-secret-0123456789-abcdef";
+        await using var server = await TestServer.StartAsync(o => o with
+        {
+            Token = new TokenOptions { Secret = secret },
+            Node = o.Node with { RequireToken = true },
+        });
+        await using var raw = await RawHttpConnection.OpenAsync(server);
+        var token = TokenIssuer.Create(secret, "42", TimeSpan.FromHours(1), new Dictionary<string, string> { ["g"] = "1" }, null);
+
+        await raw.SendAsync(UpgradeHead("/?token=" + token, extra: Padding));
+
+        Assert.StartsWith("HTTP/1.1 101 ", await raw.ReadHeadAsync());
+        await Timeouts.Until(() => server.Node.ConnectionCountOf("42") == 1, "the plain client is authenticated as 42");
+        await server.SendUdpAsync("""{"where":{"g":"1"},"data":"hi"}""");
+        Assert.Equal((OpText, "hi"), await raw.ReadFrameAsync());
+    }
+
+    [Fact]
+    public async Task A_refused_origin_gets_403_with_the_error_body_and_no_connection()
+    {
+        await using var server = await TestServer.StartAsync(o => o with { AllowedOrigins = ["https://app.example.com"] });
+        await using var raw = await RawHttpConnection.OpenAsync(server);
+
+        await raw.SendAsync(UpgradeHead(extra: "Origin: https://evil.example.com\r\n" + Padding));
+        var (head, body) = await raw.ReadResponseAsync();
+
+        Assert.StartsWith("HTTP/1.1 403 ", head);
+        Assert.Contains($"\"code\":{ErrorCodes.PermissionDenied}", body);
+        Assert.Contains("allowed_origins", body);
+        Assert.Equal(0, server.Node.ConnectionCount);
+        Assert.Equal(0, server.Server.CountedAddresses);
+    }
 
     [Fact]
     public async Task An_unmasked_client_frame_is_closed_with_1002_and_the_connection_ends()
@@ -448,100 +510,131 @@ public sealed class SocketWebSocketTests
         Assert.Equal((true, OpText, 127, large), (largeFrame.Fin, largeFrame.Opcode, largeFrame.LengthField, largeFrame.Text));
     }
 
-    /// <summary>The node's keep-alive sweep for plain clients on this transport (ping interval 1 s, pong timeout 1 s unless a test says otherwise).</summary>
-    public sealed class KeepAlive
+    /// <summary>WebSockets upgraded by the direct listener, on the bare socket.</summary>
+    public sealed class OnTheDirectPath : WebSocketProtocolTests
     {
-        private static Task<TestServer> StartAsync(double pongTimeoutSeconds = 1) => TestServer.StartAsync(o => o with
+        protected override bool Direct => true;
+    }
+
+    /// <summary>WebSockets whose head goes to Kestrel (over 8 KiB), upgraded by it and run on the stream it hands out.</summary>
+    public sealed class OnKestrelsPath : WebSocketProtocolTests
+    {
+        protected override bool Direct => false;
+    }
+
+    /// <summary>Whether this run's WebSockets are upgraded by the direct listener (else by Kestrel).</summary>
+    protected abstract bool Direct { get; }
+
+    /// <summary>A server for the node's keep-alive sweep (ping interval 1 s, pong timeout 1 s unless a test says otherwise).</summary>
+    private static Task<TestServer> StartWithKeepAliveAsync(double pongTimeoutSeconds = 1) => TestServer.StartAsync(o => o with
+    {
+        Node = o.Node with { PingInterval = TimeSpan.FromSeconds(1), PongTimeout = TimeSpan.FromSeconds(pongTimeoutSeconds) },
+    });
+
+    [Fact]
+    public async Task A_plain_client_gets_its_first_ping_after_half_to_all_of_the_interval()
+    {
+        await using var server = await StartWithKeepAliveAsync();
+        await using var raw = await OpenPlainAsync(server);
+        var clock = Stopwatch.StartNew();
+
+        var ping = await raw.ReadServerFrameAsync();
+
+        Assert.Equal(OpPing, ping.Opcode);
+        Assert.Empty(ping.Payload);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.4), TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public async Task A_plain_client_that_answers_pings_stays_connected()
+    {
+        // Stale after 3 s of silence: twice that without pongs would close it; the slack absorbs a busy CI machine.
+        await using var server = await StartWithKeepAliveAsync(pongTimeoutSeconds: 2);
+        await using var raw = await OpenPlainAsync(server);
+        await SetAttributesAsync(raw, """{"g":"1"}""");
+        var clock = Stopwatch.StartNew();
+        var pings = 0;
+
+        while (clock.Elapsed < TimeSpan.FromSeconds(6.5))
         {
-            Node = o.Node with { PingInterval = TimeSpan.FromSeconds(1), PongTimeout = TimeSpan.FromSeconds(pongTimeoutSeconds) },
-        });
+            var frame = await raw.ReadServerFrameAsync();
+            Assert.Equal(OpPing, frame.Opcode);
+            pings++;
+            await raw.SendAsync(ClientFrame(OpPong, frame.Payload));
+        }
+        await server.SendUdpAsync("""{"where":{"g":"1"},"data":"still here"}""");
 
-        [Fact]
-        public async Task A_plain_client_gets_its_first_ping_after_half_to_all_of_the_interval()
+        Assert.InRange(pings, 4, 12);
+        Assert.Equal("still here", await ReadTextAnsweringPingsAsync(raw));
+        Assert.Equal(1, server.Node.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task A_plain_client_that_never_answers_is_closed_with_4001()
+    {
+        await using var server = await StartWithKeepAliveAsync();
+        await using var raw = await OpenPlainAsync(server);
+        var clock = Stopwatch.StartNew();
+        var pings = 0;
+
+        ServerFrame frame;
+        // Bounded: a server that keeps pinging and never closes fails here in seconds, not at the CI time limit.
+        while ((frame = await raw.ReadServerFrameAsync()).Opcode == OpPing && clock.Elapsed < TimeSpan.FromSeconds(10))
         {
-            await using var server = await StartAsync();
-            await using var raw = await OpenPlainAsync(server);
-            var clock = Stopwatch.StartNew();
-
-            var ping = await raw.ReadServerFrameAsync();
-
-            Assert.Equal(OpPing, ping.Opcode);
-            Assert.Empty(ping.Payload);
-            Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.4), TimeSpan.FromSeconds(3));
+            pings++;
         }
 
-        [Fact]
-        public async Task A_plain_client_that_answers_pings_stays_connected()
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(5));
+        Assert.InRange(pings, 1, 3);
+        Assert.Equal(OpClose, frame.Opcode);
+        Assert.Equal(DisconnectCodes.Stale, frame.CloseCode);
+        Assert.Equal("no pong in time", frame.CloseReason);
+        await raw.SendAsync(ClientCloseFrame(DisconnectCodes.Stale));
+        Assert.Equal(0, await raw.CountBytesToEndAsync());
+        await Timeouts.Until(() => server.Node.ConnectionCount == 0, "the node forgot the connection");
+    }
+
+    private static async Task<string> ReadTextAnsweringPingsAsync(RawHttpConnection raw)
+    {
+        while (true)
         {
-            // Stale after 3 s of silence: twice that without pongs would close it; the slack absorbs a busy CI machine.
-            await using var server = await StartAsync(pongTimeoutSeconds: 2);
-            await using var raw = await OpenPlainAsync(server);
-            await SetAttributesAsync(raw, """{"g":"1"}""");
-            var clock = Stopwatch.StartNew();
-            var pings = 0;
-
-            while (clock.Elapsed < TimeSpan.FromSeconds(6.5))
+            var frame = await raw.ReadServerFrameAsync();
+            if (frame.Opcode != OpPing)
             {
-                var frame = await raw.ReadServerFrameAsync();
-                Assert.Equal(OpPing, frame.Opcode);
-                pings++;
-                await raw.SendAsync(ClientFrame(OpPong, frame.Payload));
+                Assert.Equal(OpText, frame.Opcode);
+                return frame.Text;
             }
-            await server.SendUdpAsync("""{"where":{"g":"1"},"data":"still here"}""");
-
-            Assert.InRange(pings, 4, 12);
-            Assert.Equal("still here", await ReadTextAnsweringPingsAsync(raw));
-            Assert.Equal(1, server.Node.ConnectionCount);
-        }
-
-        [Fact]
-        public async Task A_plain_client_that_never_answers_is_closed_with_4001()
-        {
-            await using var server = await StartAsync();
-            await using var raw = await OpenPlainAsync(server);
-            var clock = Stopwatch.StartNew();
-            var pings = 0;
-
-            ServerFrame frame;
-            // Bounded: a server that keeps pinging and never closes fails here in seconds, not at the CI time limit.
-            while ((frame = await raw.ReadServerFrameAsync()).Opcode == OpPing && clock.Elapsed < TimeSpan.FromSeconds(10))
-            {
-                pings++;
-            }
-
-            Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(5));
-            Assert.InRange(pings, 1, 3);
-            Assert.Equal(OpClose, frame.Opcode);
-            Assert.Equal(DisconnectCodes.Stale, frame.CloseCode);
-            Assert.Equal("no pong in time", frame.CloseReason);
-            await raw.SendAsync(ClientCloseFrame(DisconnectCodes.Stale));
-            Assert.Equal(0, await raw.CountBytesToEndAsync());
-            await Timeouts.Until(() => server.Node.ConnectionCount == 0, "the node forgot the connection");
-        }
-
-        private static async Task<string> ReadTextAnsweringPingsAsync(RawHttpConnection raw)
-        {
-            while (true)
-            {
-                var frame = await raw.ReadServerFrameAsync();
-                if (frame.Opcode != OpPing)
-                {
-                    Assert.Equal(OpText, frame.Opcode);
-                    return frame.Text;
-                }
-                await raw.SendAsync(ClientFrame(OpPong, frame.Payload));
-            }
+            await raw.SendAsync(ClientFrame(OpPong, frame.Payload));
         }
     }
 
-    /// <summary>A raw connection upgraded as a plain client (no subprotocol).</summary>
-    private static async Task<RawHttpConnection> OpenPlainAsync(TestServer server)
+    /// <summary>Padding that sends an upgrade past the direct listener to Kestrel (its head is over 8 KiB).</summary>
+    private static readonly string KestrelPadding = "X-Padding: " + new string('p', 9000) + "\r\n";
+
+    /// <summary>What this run adds to an upgrade head to choose its way in.</summary>
+    private string Padding => Direct ? "" : KestrelPadding;
+
+    /// <summary>
+    /// A raw connection upgraded as a plain client (no subprotocol) on this run's way in, checked by the direct
+    /// listener's log event: one more on the direct path, none on Kestrel's.
+    /// </summary>
+    private async Task<RawHttpConnection> OpenPlainAsync(TestServer server)
     {
         var raw = await RawHttpConnection.OpenAsync(server);
         try
         {
-            await raw.SendAsync(UpgradeHead());
+            var before = server.Logs.WithEventId(DirectUpgradeEvent).Count();
+            await raw.SendAsync(UpgradeHead(extra: Padding));
             Assert.StartsWith("HTTP/1.1 101 ", await raw.ReadHeadAsync());
+            if (Direct)
+            {
+                // Logged just after the 101 went out: it may come a moment after the client read it.
+                await Timeouts.Until(() => server.Logs.WithEventId(DirectUpgradeEvent).Count() == before + 1, "the direct listener upgraded it");
+            }
+            else
+            {
+                Assert.Empty(server.Logs.WithEventId(DirectUpgradeEvent));
+            }
             return raw;
         }
         catch

@@ -1,19 +1,21 @@
 using System.Net;
 using System.Net.Sockets;
+using Herald.Core;
+using Herald.Server.Transports.WebSockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Herald.Server.Transports.Lean;
+namespace Herald.Server.Transports;
 
 /// <summary>
-/// Kestrel's transport for Herald's port: binds the listen socket and serves it with a <see cref="LeanConnectionListener"/>,
+/// Kestrel's transport for Herald's port: binds the listen socket and serves it with a <see cref="DirectConnectionListener"/>,
 /// which keeps WebSockets for itself and hands everything else to Kestrel. Registered after Kestrel's socket transport,
-/// so Kestrel binds with this one. The endpoint (and with it the node) is resolved at bind time, not when Kestrel is
+/// so Kestrel binds with this one. The admission and the node are resolved at bind time, not when Kestrel is
 /// made: ASP.NET Core makes the server while the application is built, before Herald has opened its engine.
 /// </summary>
-internal sealed class LeanListenerFactory(IServiceProvider services, ILoggerFactory loggers) : IConnectionListenerFactory, IConnectionListenerFactorySelector
+internal sealed class DirectListenerFactory(IServiceProvider services, ILoggerFactory loggers) : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
     /// <summary>
     /// Connections the kernel queues before they are accepted. A wave of reconnects (every client of a restarted node)
@@ -49,8 +51,8 @@ internal sealed class LeanListenerFactory(IServiceProvider services, ILoggerFact
             socket.Dispose();
             throw;
         }
-        var logger = loggers.CreateLogger<LeanConnectionListener>();
+        var logger = loggers.CreateLogger<DirectConnectionListener>();
         var contexts = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions(), loggers.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets"));
-        return new ValueTask<IConnectionListener>(new LeanConnectionListener(socket, services.GetRequiredService<WebSocketEndpoint>(), contexts, logger));
+        return new ValueTask<IConnectionListener>(new DirectConnectionListener(socket, services.GetRequiredService<WebSocketAdmission>(), services.GetRequiredService<Node>(), contexts, logger));
     }
 }

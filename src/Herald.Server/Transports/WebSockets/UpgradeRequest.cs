@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace Herald.Server.Transports.Lean;
+namespace Herald.Server.Transports.WebSockets;
 
 /// <summary>What the first bytes of a connection tell: wait for more, hand it to Kestrel, or a WebSocket upgrade.</summary>
 internal enum HeadVerdict
@@ -22,23 +22,6 @@ internal sealed record UpgradeRequest(string Path, string Query, string Key, str
 {
     /// <summary>Heads longer than this go to Kestrel (its own limit answers 431).</summary>
     public const int MaxHeadBytes = 8192;
-
-    /// <summary>True when the client asked for <paramref name="protocol"/> among its comma-separated subprotocols.</summary>
-    public bool Requests(string protocol)
-    {
-        if (Protocols is null)
-        {
-            return false;
-        }
-        foreach (var range in Protocols.AsSpan().Split(','))
-        {
-            if (Protocols.AsSpan()[range].Trim().SequenceEqual(protocol))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
 
     /// <summary>Looks at the bytes received so far; <paramref name="request"/> is set for <see cref="HeadVerdict.Upgrade"/>.</summary>
     public static HeadVerdict Inspect(ReadOnlySequence<byte> received, out UpgradeRequest? request)
