@@ -127,7 +127,7 @@ public sealed partial class Node
 
     private PublishResult Finish(ref PublishOutcome outcome, Publication publication)
     {
-        Counters.Published(0); // deliveries are counted where they are made (OnBrokerMessageAsync)
+        Counters.Published(); // deliveries are counted where they are made (OnBrokerMessageAsync)
         var delivered = _broker.IsLocal ? publication.Delivered : -1;
         if (outcome.Failure is { } failure)
         {

@@ -28,13 +28,10 @@ public sealed class NodeCounters
 
     internal void ConnectionClosed() => Interlocked.Increment(ref _connectionsClosed);
 
-    internal void Published(int deliveries)
-    {
-        Interlocked.Increment(ref _publishes);
-        Interlocked.Add(ref _deliveries, deliveries);
-    }
+    /// <summary>A publish routed (its deliveries are counted where they are made: <see cref="Delivered"/>).</summary>
+    internal void Published() => Interlocked.Increment(ref _publishes);
 
-    /// <summary>Deliveries made for a publish another node (or the broker) handed this one; not counted as a publish here.</summary>
+    /// <summary>Deliveries made for a publish the broker handed this node (from this node or another); not counted as a publish here.</summary>
     internal void Delivered(int deliveries) => Interlocked.Add(ref _deliveries, deliveries);
 
     internal void SlowConsumerDisconnected() => Interlocked.Increment(ref _slowConsumers);

@@ -25,6 +25,7 @@ public sealed class LocalBroker : IBroker
     private readonly StreamPipes _channelPipes;
     private readonly StreamPipes _userPipes;
     private readonly ConcurrentDictionary<BrokerTopic, byte> _subscribed = new();
+    private volatile bool _broadcastSubscribed; // asked on every attribute-targeted publish: a field, not a lookup
     private IBrokerListener? _listener;
 
     /// <summary>Creates the broker over the stores that keep channel history and user inboxes.</summary>
@@ -53,6 +54,7 @@ public sealed class LocalBroker : IBroker
     {
         _ = _listener ?? throw new InvalidOperationException("Start the broker before subscribing");
         _subscribed.TryAdd(topic, 0);
+        _broadcastSubscribed |= topic.Kind == BrokerTopicKind.Broadcast;
         return ValueTask.CompletedTask;
     }
 
@@ -60,6 +62,7 @@ public sealed class LocalBroker : IBroker
     public ValueTask UnsubscribeAsync(BrokerTopic topic)
     {
         _subscribed.TryRemove(topic, out _);
+        _broadcastSubscribed &= topic.Kind != BrokerTopicKind.Broadcast;
         return ValueTask.CompletedTask;
     }
 
@@ -89,7 +92,9 @@ public sealed class LocalBroker : IBroker
     }
 
     private ValueTask Deliver(BrokerTopic topic, BrokerMessage message) =>
-        _listener is { } listener && _subscribed.ContainsKey(topic) ? listener.OnMessageAsync(topic, message) : ValueTask.CompletedTask;
+        _listener is { } listener && (topic.Kind == BrokerTopicKind.Broadcast ? _broadcastSubscribed : _subscribed.ContainsKey(topic))
+            ? listener.OnMessageAsync(topic, message)
+            : ValueTask.CompletedTask;
 
     /// <summary>
     /// Stores then delivers one publication of a stream: the append starts in line under the stream's gate (so offsets

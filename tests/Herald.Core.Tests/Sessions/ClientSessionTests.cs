@@ -48,7 +48,7 @@ public sealed class ClientSessionTests
     {
         for (var i = 1; i <= count; i++)
         {
-            var result = await node.PublishAsync(new Routing.PublishRequest([channel], null, JsonSerializer.SerializeToUtf8Bytes(new { n = i }), false));
+            var result = await node.PublishAsync(new Herald.Core.Routing.PublishRequest([channel], null, JsonSerializer.SerializeToUtf8Bytes(new { n = i }), false));
             Assert.True(result.Succeeded, result.Error);
         }
         return (await node.HistoryAsync(channel, 1, 0, newestFirst: true)).Position;
@@ -173,7 +173,7 @@ public sealed class ClientSessionTests
         await PublishAsync(node, "c", 1);
         var session = await ConnectedAsync(node);
         var transport = (RecordingTransport)session.Connection.Transport;
-        Task<Routing.PublishResult>? publish = null;
+        Task<Herald.Core.Routing.PublishResult>? publish = null;
         var pubsAtReply = -1;
         var reply = new RecordingReply<SubscribeResult>
         {
@@ -181,7 +181,7 @@ public sealed class ClientSessionTests
             {
                 // A publish started while the result is handed over waits for the channel's stream: it cannot reach
                 // the connection before the adapter has sent the reply.
-                publish = node.PublishAsync(new Routing.PublishRequest(["c"], null, "2"u8.ToArray(), false)).AsTask();
+                publish = node.PublishAsync(new Herald.Core.Routing.PublishRequest(["c"], null, "2"u8.ToArray(), false)).AsTask();
                 pubsAtReply = Publications(transport).Count;
             },
         };

@@ -4,7 +4,7 @@ using Herald.Core.Channels;
 using Herald.Core.Routing;
 using Herald.Protocol;
 
-namespace Herald.Core.Tests;
+namespace Herald.Core.Tests.Protocols;
 
 /// <summary>The edge check of text (<see cref="JsonText"/>), the parsers' backstop, and the channel name rule.</summary>
 public sealed class TextValidationTests

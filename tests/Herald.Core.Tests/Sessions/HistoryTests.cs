@@ -7,7 +7,7 @@ using Herald.Core.Routing;
 using Herald.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Herald.Core.Tests;
+namespace Herald.Core.Tests.Sessions;
 
 public sealed class HistoryTests
 {

@@ -2,7 +2,7 @@ using Herald.Core.Connections;
 using Herald.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Herald.Core.Tests;
+namespace Herald.Core.Tests.Housekeeping;
 
 public sealed class KeepAliveTests
 {

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Herald.Core.Attributes;
 
-namespace Herald.Core.Tests;
+namespace Herald.Core.Tests.Attributes;
 
 /// <summary>
 /// A <c>where</c> filter is read and evaluated in time linear in its size: counted in comparer calls, not timed.

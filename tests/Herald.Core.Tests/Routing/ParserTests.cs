@@ -2,7 +2,7 @@ using System.Text;
 using Herald.Core.Routing;
 using Herald.Protocol;
 
-namespace Herald.Core.Tests;
+namespace Herald.Core.Tests.Routing;
 
 public sealed class ParserTests
 {

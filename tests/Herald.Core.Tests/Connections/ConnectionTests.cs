@@ -1,7 +1,7 @@
 using Herald.Core.Connections;
 using Herald.Protocol;
 
-namespace Herald.Core.Tests;
+namespace Herald.Core.Tests.Connections;
 
 public sealed class ConnectionTests
 {

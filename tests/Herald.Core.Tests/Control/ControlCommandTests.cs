@@ -10,7 +10,7 @@ using Herald.Core.Engine;
 using Herald.Protocol;
 using Microsoft.Extensions.Logging;
 
-namespace Herald.Core.Tests;
+namespace Herald.Core.Tests.Control;
 
 /// <summary>
 /// Control commands (disconnect, subscribe, unsubscribe, attributes): their wire form between nodes, which must stay

@@ -4,7 +4,7 @@ using Herald.Core.Engine;
 using Herald.Core.Routing;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Herald.Core.Tests;
+namespace Herald.Core.Tests.Routing;
 
 /// <summary>Appends overlap (group commit) but live delivery stays in offset order and recovery stays exact.</summary>
 public sealed class PipelineTests

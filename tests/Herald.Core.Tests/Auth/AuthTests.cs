@@ -5,7 +5,7 @@ using Herald.Core.Connections;
 using Herald.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Herald.Core.Tests;
+namespace Herald.Core.Tests.Auth;
 
 public sealed class AuthTests
 {
@@ -339,7 +339,7 @@ public sealed class AuthTests
     {
         using var node = CreateNode();
 
-        var result = node.Publish(new Routing.PublishRequest(["nope:x"], null, "1"u8.ToArray(), false));
+        var result = node.Publish(new Herald.Core.Routing.PublishRequest(["nope:x"], null, "1"u8.ToArray(), false));
 
         Assert.False(result.Succeeded);
         Assert.Equal(ErrorCodes.UnknownNamespace, result.ErrorCode);

@@ -1,4 +1,4 @@
-namespace Herald.Core.Tests;
+namespace Herald.Core.Tests.Protocols;
 
 public sealed class PlainClientTests
 {

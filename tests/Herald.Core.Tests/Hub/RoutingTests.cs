@@ -2,7 +2,7 @@ using System.Text;
 using Herald.Core.Attributes;
 using Herald.Core.Connections;
 
-namespace Herald.Core.Tests;
+namespace Herald.Core.Tests.Hub;
 
 public sealed class RoutingTests
 {

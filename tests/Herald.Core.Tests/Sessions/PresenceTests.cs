@@ -6,7 +6,7 @@ using Herald.Core.Engine;
 using Herald.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Herald.Core.Tests;
+namespace Herald.Core.Tests.Sessions;
 
 public sealed class PresenceTests
 {
