@@ -28,6 +28,7 @@ public class HotPathBenchmarks
     private Node _node = null!;
     private WhereFilter _oneClass = null!;
     private WhereFilter _oneSchool = null!;
+    private PublishRequest _toNobody = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -40,6 +41,7 @@ public class HotPathBenchmarks
         }
         _oneClass = Where("""{"school_id":"3","class_id":"33"}""");
         _oneSchool = Where("""{"school_id":"3"}""");
+        _toNobody = new PublishRequest([], Where("""{"school_id":"none"}"""), Data, dataIsString: false);
     }
 
     private static WhereFilter Where(string json)
@@ -68,6 +70,9 @@ public class HotPathBenchmarks
         ClientCommandParser.TryParse(Command, out var command, out _);
         return command;
     }
+
+    [Benchmark(Description = "publish by where, matching nobody (UDP ingress's publish without the socket)")]
+    public ValueTask<PublishResult> PublishToNobody() => _node.PublishAsync(_toNobody);
 
     [Benchmark(Description = "count(where): 1 class of 10k connections (100 match)")]
     public (int, int) MatchOneClass() => _node.Count(_oneClass);

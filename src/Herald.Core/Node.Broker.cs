@@ -156,7 +156,7 @@ public sealed partial class Node
     /// What the broker hands this node: control commands from other nodes are applied, everything else the hub delivers
     /// to this node's connections (and a publication prepared in process learns how many it reached).
     /// </summary>
-    private async ValueTask OnBrokerMessageAsync(BrokerTopic topic, BrokerMessage message)
+    private ValueTask OnBrokerMessageAsync(BrokerTopic topic, BrokerMessage message)
     {
         try
         {
@@ -166,16 +166,42 @@ public sealed partial class Node
                 {
                     ApplyControl(message.Data);
                 }
-                return;
+                return ValueTask.CompletedTask;
             }
+            // Most deliveries complete at once (nothing stored waits for a recovery): no async step for them.
             var delivering = _hub.DeliverAsync(topic, message);
-            var delivered = delivering.IsCompletedSuccessfully ? delivering.Result : await delivering.ConfigureAwait(false);
-            Counters.Delivered(delivered);
-            message.Local?.AddDelivered(delivered);
+            if (delivering.IsCompletedSuccessfully)
+            {
+                Delivered(message, delivering.Result);
+                return ValueTask.CompletedTask;
+            }
+            return AwaitDeliveryAsync(topic, message, delivering);
         }
         catch (Exception ex)
         {
             NodeLog.BrokerMessageFailed(_logger, topic.ToString(), ex);
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private async ValueTask AwaitDeliveryAsync(BrokerTopic topic, BrokerMessage message, ValueTask<int> delivering)
+    {
+        try
+        {
+            Delivered(message, await delivering.ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            NodeLog.BrokerMessageFailed(_logger, topic.ToString(), ex);
+        }
+    }
+
+    private void Delivered(BrokerMessage message, int count)
+    {
+        if (count > 0)
+        {
+            Counters.Delivered(count);
+            message.Local?.AddDelivered(count);
         }
     }
 

@@ -32,14 +32,19 @@ public sealed partial class Node
         {
             return new ValueTask<PublishResult>(new PublishResult(0, ErrorCodes.LimitExceeded, whereError));
         }
-        if (request.IdempotencyKey is { } key)
-        {
-            return _idempotency.RunOnceAsync(key, () => _sharedIdempotency is null
-                ? PublishOnceAsync(request, dispatch, cancellation).AsTask()
-                : PublishOnceInClusterAsync(_sharedIdempotency, key, request, dispatch, cancellation));
-        }
-        return PublishOnceAsync(request, dispatch, cancellation);
+        return request.IdempotencyKey is { } key
+            ? PublishOnceForKeyAsync(key, request, dispatch, cancellation)
+            : PublishOnceAsync(request, dispatch, cancellation);
     }
+
+    /// <summary>
+    /// A publish with an idempotency key: a repeat within the window is answered with the first one's result. (Its own
+    /// method: the lambda's captured state would otherwise be allocated for every publish, keyed or not.)
+    /// </summary>
+    private ValueTask<PublishResult> PublishOnceForKeyAsync(string key, PublishRequest request, FlushDispatch dispatch, CancellationToken cancellation) =>
+        _idempotency.RunOnceAsync(key, () => _sharedIdempotency is null
+            ? PublishOnceAsync(request, dispatch, cancellation).AsTask()
+            : PublishOnceInClusterAsync(_sharedIdempotency, key, request, dispatch, cancellation));
 
     /// <summary>
     /// Sends the publication to the broker topic of every target and folds the answers into one result. Completes

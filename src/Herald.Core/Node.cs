@@ -64,6 +64,7 @@ public sealed partial class Node : IDisposable
         _clock = new MonotonicClock(_time);
         _idempotency = new IdempotencyCache(options.IdempotencyWindow, _time);
         _idPrefix = (engine.NodeId ?? Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6]) + "-";
+        Id = _idPrefix.TrimEnd('-'); // once: every publish names its origin
         StartedAt = _time.GetUtcNow();
         _keepAlive = new KeepAliveSweeper(_connections, options, logger);
         _timer = _time.CreateTimer(static s => ((Node)s!).Tick(), this, KeepAliveSweeper.Interval, KeepAliveSweeper.Interval);
@@ -76,7 +77,7 @@ public sealed partial class Node : IDisposable
     public Task BrokerReadyAsync() => TopicReadyAsync(BrokerTopic.Broadcast);
 
     /// <summary>This node's id (also the prefix of its connection ids).</summary>
-    public string Id => _idPrefix.TrimEnd('-');
+    public string Id { get; }
 
     /// <summary>Users with at least one connection on this node.</summary>
     public int UserCount => _users.UserCount;
