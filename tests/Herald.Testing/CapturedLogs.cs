@@ -32,6 +32,9 @@ public sealed class CapturedLogs : ILoggerProvider, ILogger
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
+    /// <summary>A logger for one component that takes an <see cref="ILogger{T}"/> (its entries name <typeparamref name="T"/>).</summary>
+    public ILogger<T> For<T>() => new Logger<T>(this);
+
     IDisposable? ILogger.BeginScope<TState>(TState state) => null;
 
     bool ILogger.IsEnabled(LogLevel logLevel) => true;
@@ -46,7 +49,9 @@ public sealed class CapturedLogs : ILoggerProvider, ILogger
     private void Record(LogLevel level, string category, EventId eventId, string message, Exception? exception) =>
         _entries.Enqueue(new Entry(level, category, eventId.Id, message, exception));
 
-    private sealed class Logger(CapturedLogs owner, string category) : ILogger
+    private sealed class Logger<T>(CapturedLogs owner) : Logger(owner, typeof(T).FullName ?? typeof(T).Name), ILogger<T>;
+
+    private class Logger(CapturedLogs owner, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 

@@ -239,8 +239,8 @@ public sealed class ControlCommandTests : IDisposable
     [Fact]
     public async Task A_command_from_a_newer_node_that_this_version_does_not_know_is_logged_and_ignored()
     {
-        var log = new RecordingLogger();
-        var b = NewNode(log);
+        var log = new CapturedLogs();
+        var b = NewNode(log.For<Node>());
         var (onB, _) = Connect(b, "dave");
         var newerNode = _hub.Connect();
 
@@ -248,7 +248,7 @@ public sealed class ControlCommandTests : IDisposable
         await SendControl(newerNode, """{"m":"subscribe","user":"dave","channel":"after"}""");
 
         await Until(() => b.SubscriberCount("after") == 1, "the command after it was applied");
-        var entry = Assert.Single(log.Entries, e => e.Id.Id == 1020);
+        var entry = Assert.Single(log.WithEventId(1020));
         Assert.Equal(LogLevel.Warning, entry.Level);
         Assert.Contains("\"mute\"", entry.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(log.Entries, e => e.Level >= LogLevel.Error);
@@ -402,18 +402,5 @@ public sealed class ControlCommandTests : IDisposable
         public void OnMessagesMissed(BrokerTopic topic, string reason)
         {
         }
-    }
-
-    /// <summary>Keeps what the node logged, to see the line about a command it ignored.</summary>
-    private sealed class RecordingLogger : ILogger<Node>
-    {
-        public ConcurrentQueue<(LogLevel Level, EventId Id, string Message)> Entries { get; } = new();
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Entries.Enqueue((logLevel, eventId, formatter(state, exception)));
     }
 }
