@@ -71,22 +71,8 @@ public sealed partial class Node
         {
             return;
         }
-        var frame = ServerFrames.Presence(kind, channel, connection.Id, connection.UserId, connection.Info);
-        if (_broker is not null)
-        {
-            AnnounceThroughBroker(channel, frame, connection.Id);
-            return;
-        }
-        var recipients = RentRecipients();
-        _channels.CopySubscribers(channel, recipients);
-        foreach (var subscriber in recipients)
-        {
-            if (!ReferenceEquals(subscriber, connection) && subscriber.Kind == ConnectionKind.Native && subscriber.State == ConnectionState.Ready)
-            {
-                subscriber.TrySend(frame);
-            }
-        }
-        ReturnRecipients(recipients);
+        // Through the broker: the channel's subscribers on every node get it (on one node, in process).
+        AnnounceThroughBroker(channel, ServerFrames.Presence(kind, channel, connection.Id, connection.UserId, connection.Info), connection.Id);
     }
 
     /// <summary>A page of the channel's presence (any node's members once presence is shared).</summary>

@@ -149,10 +149,8 @@ public sealed partial class Node
             if (streams.Inbox)
             {
                 inbox = await node._inbox.ReadAsync(streams.User, null, node.Options.InboxSize).ConfigureAwait(false);
-                if (node._broker is not null)
-                {
-                    connection.MarkReplayed("", "", inbox.Offset);
-                }
+                // Appends go on while the reply is read: live entries up to what it covers are not sent again.
+                connection.MarkReplayed("", "", inbox.Offset);
             }
             return (subscriptions, inbox);
         }

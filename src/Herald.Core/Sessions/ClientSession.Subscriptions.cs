@@ -145,14 +145,12 @@ public sealed partial class Node
             }
         }
 
-        /// <summary>In a cluster, live publications up to what a subscription's reply covered are not sent again.</summary>
-        private void MarkReplayed(string channel, StreamState state)
-        {
-            if (node._broker is not null)
-            {
-                connection.MarkReplayed(channel, state.Position.Epoch, state.Position.Offset);
-            }
-        }
+        /// <summary>
+        /// Live publications up to what a subscription's reply covered are not sent again: the broker goes on appending
+        /// while the reply is read (the stream's gate holds back only their delivery).
+        /// </summary>
+        private void MarkReplayed(string channel, StreamState state) =>
+            connection.MarkReplayed(channel, state.Position.Epoch, state.Position.Offset);
 
         /// <summary>
         /// Unsubscribes the connection from a channel (harmless when it was not subscribed). No publication of the
