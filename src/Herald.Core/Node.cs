@@ -12,9 +12,13 @@ using Microsoft.Extensions.Logging;
 namespace Herald.Core;
 
 /// <summary>
-/// The hub of one Herald process: it owns the connections, their channels and attributes, and routes publications
-/// to them. Transports call <see cref="Open"/>, the <c>On...</c> methods and <see cref="OnClosed"/>; ingress calls
-/// <see cref="PublishAsync(Routing.PublishRequest, CancellationToken)"/>. Every member is thread-safe.
+/// One Herald process as the outside sees it: a façade over the parts that do the work (docs/architecture.md). The
+/// hub (<see cref="ConnectionHub"/>) owns the connections and their indexes and fans out; the broker (a
+/// <see cref="LocalBroker"/> on one node) orders, stores and hands out every publish; a client session runs each
+/// connection's commands through its protocol's adapter; the keep-alive sweeper watches the connections. Transports
+/// call <see cref="Open"/>, the <c>On...</c> methods and <see cref="OnClosed"/>; ingress and the HTTP API call
+/// <see cref="PublishAsync(Routing.PublishRequest, CancellationToken)"/>, the queries and <see cref="ControlAsync"/>.
+/// Every member is thread-safe.
 /// </summary>
 public sealed partial class Node : IDisposable
 {
