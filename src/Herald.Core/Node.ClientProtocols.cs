@@ -14,8 +14,7 @@ public sealed partial class Node
     private readonly LogThrottle _mistakeLog = LogThrottle.Default();
 
     /// <summary>The adapter that reads and writes the frames of <paramref name="connection"/>.</summary>
-    private static IClientProtocol ProtocolOf(Connection connection) =>
-        connection.Kind == ConnectionKind.Plain ? PlainProtocol.Instance : HeraldV1Protocol.Instance;
+    private static IClientProtocol ProtocolOf(Connection connection) => ClientProtocols.For(connection.Kind);
 
     /// <summary>
     /// Handles one complete text message. Plain clients: a JSON object replaces the attributes, the text <c>ping</c>

@@ -3,6 +3,7 @@ using Herald.Core.Attributes;
 using Herald.Core.Channels;
 using Herald.Core.Connections;
 using Herald.Core.Engine;
+using Herald.Core.Protocols;
 using Herald.Core.Routing;
 using Herald.Core.Users;
 using Herald.Protocol;
@@ -143,17 +144,20 @@ internal sealed class ConnectionHub
     }
 
     /// <summary>
-    /// The one delivery loop: queues the publication for every ready recipient that matches <paramref name="where"/>.
-    /// Plain clients get the data once per publish (when <paramref name="firstTime"/> says so); with
-    /// <paramref name="streamEpoch"/>, native ones that a recovery already sent this offset to are skipped; native ones a
-    /// push built once here and shared: an inbox entry when <paramref name="inbox"/> with an offset, else a publication on
-    /// <paramref name="channel"/> (at <paramref name="offset"/> when stored; none: attribute-targeted). The sends run as
-    /// the publisher asked (<see cref="Publication.Dispatch"/>).
+    /// The one delivery loop: queues the publication for every ready recipient that matches <paramref name="where"/>,
+    /// in the frame of the recipient's protocol (<see cref="IClientProtocol.PushFrame"/>: asked once per protocol and
+    /// fan-out, encoded once per publish, shared). Clients that cannot tell targets apart get a publish once (when
+    /// <paramref name="firstTime"/> says so); with <paramref name="streamEpoch"/>, the others that a recovery already
+    /// sent this offset to are skipped. <paramref name="channel"/>, <paramref name="offset"/> and <paramref name="inbox"/>
+    /// say how it was delivered (see <see cref="IClientProtocol.PushFrame"/>). The sends run as the publisher asked
+    /// (<see cref="Publication.Dispatch"/>).
     /// </summary>
     private static int Deliver(List<Connection> recipients, Publication publication, WhereFilter? where, Func<Connection, bool>? firstTime,
         string? channel, ulong offset, bool inbox, string? streamEpoch = null)
     {
-        byte[]? native = null;
+        IClientProtocol? protocol = null;
+        byte[]? frame = null;
+        var oneCopy = false;
         var delivered = 0;
         var batch = FlushBatch.For(publication.Dispatch);
         try
@@ -164,20 +168,18 @@ internal sealed class ConnectionHub
                 {
                     continue;
                 }
-                if (connection.Kind == ConnectionKind.Plain)
+                var speaks = ClientProtocols.For(connection.Kind);
+                if (!ReferenceEquals(speaks, protocol))
                 {
-                    if (firstTime is null || firstTime(connection))
-                    {
-                        delivered += connection.TrySend(publication.PlainFrame, batch) ? 1 : 0;
-                    }
-                    continue;
+                    (protocol, frame, oneCopy) = (speaks, null, speaks.OneCopyPerPublish);
                 }
-                if (streamEpoch is not null && !connection.IsNewOnStream(channel ?? "", streamEpoch, offset))
+                if (oneCopy ? firstTime is not null && !firstTime(connection)
+                    : streamEpoch is not null && !connection.IsNewOnStream(channel ?? "", streamEpoch, offset))
                 {
-                    continue; // a recovery already sent it
+                    continue; // reached through another target of the publish, or a recovery already sent it
                 }
-                native ??= inbox && offset != 0 ? ServerFrames.InboxEntry(offset, publication.Data) : publication.NativeFrame(channel, offset);
-                delivered += connection.TrySend(native, batch) ? 1 : 0;
+                frame ??= protocol!.PushFrame(publication, channel, offset, inbox);
+                delivered += connection.TrySend(frame, batch) ? 1 : 0;
             }
         }
         finally

@@ -1,11 +1,13 @@
 using Herald.Core.Connections;
+using Herald.Core.Routing;
 using Herald.Core.Sessions;
 
 namespace Herald.Core.Protocols;
 
 /// <summary>
-/// A client protocol: reads a connection's frames into calls on its <see cref="Node.ClientSession"/> and encodes what
-/// the session answers (<see cref="ICommandReply"/>) into its own frames. The session knows no wire format; a new
+/// A client protocol: reads a connection's frames into calls on its <see cref="Node.ClientSession"/>, encodes what
+/// the session answers (<see cref="ICommandReply"/>) into its own frames, and says which frame its clients get for a
+/// publication (<see cref="PushFrame"/>). The session knows no wire format; a new
 /// protocol (or a transport with frames of its own) is a new adapter beside <c>Plain/</c> and <c>HeraldV1/</c>.
 /// </summary>
 /// <remarks>
@@ -23,4 +25,18 @@ internal interface IClientProtocol
     /// frame's command when one can be read from <paramref name="frame"/> (empty when there is none).
     /// </summary>
     void Refuse(Connection connection, ReadOnlySpan<byte> frame, CommandError error);
+
+    /// <summary>
+    /// Whether this protocol's clients cannot tell the targets of a publish apart (its channels, its users), so a
+    /// publish sent to several of them reaches such a client once. They keep no stream positions either.
+    /// </summary>
+    bool OneCopyPerPublish { get; }
+
+    /// <summary>
+    /// The frame this protocol's clients get for <paramref name="publication"/> delivered on <paramref name="channel"/>
+    /// (null: by attributes or to a user) at <paramref name="offset"/> (0: not stored), as an inbox entry when
+    /// <paramref name="inbox"/>. Taken from the publication, which encodes each frame once per publish and wire format:
+    /// the hub asks once per fan-out and protocol and shares the frame among the recipients.
+    /// </summary>
+    byte[] PushFrame(Publication publication, string? channel, ulong offset, bool inbox);
 }

@@ -17,6 +17,7 @@ internal sealed class Publication
     private byte[]? _plain;
     private byte[]? _nativeNoChannel;
     private NativeFrameCache? _native;
+    private NativeFrameCache? _inbox;
     private HashSet<Connection>? _plainReached;
     private int _delivered;
 
@@ -63,6 +64,18 @@ internal sealed class Publication
         {
             cached = new NativeFrameCache(channel, offset, ServerFrames.Publication(channel, Data, offset));
             Volatile.Write(ref _native, cached);
+        }
+        return cached.Frame;
+    }
+
+    /// <summary>The native inbox entry push at inbox <paramref name="offset"/>.</summary>
+    public byte[] InboxFrame(ulong offset)
+    {
+        var cached = Volatile.Read(ref _inbox);
+        if (cached is null || cached.Offset != offset)
+        {
+            cached = new NativeFrameCache("", offset, ServerFrames.InboxEntry(offset, Data));
+            Volatile.Write(ref _inbox, cached);
         }
         return cached.Frame;
     }

@@ -15,6 +15,14 @@ internal sealed class HeraldV1Protocol : IClientProtocol
     /// <summary>The one instance: the adapter keeps no state.</summary>
     public static readonly HeraldV1Protocol Instance = new();
 
+    /// <inheritdoc />
+    public bool OneCopyPerPublish => false;
+
+    /// <inheritdoc />
+    /// <remarks>A publication push naming its channel and offset, or an inbox entry with the inbox offset.</remarks>
+    public byte[] PushFrame(Routing.Publication publication, string? channel, ulong offset, bool inbox) =>
+        inbox && offset != 0 ? publication.InboxFrame(offset) : publication.NativeFrame(channel, offset);
+
     private HeraldV1Protocol()
     {
     }

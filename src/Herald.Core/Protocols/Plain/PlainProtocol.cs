@@ -25,6 +25,13 @@ internal sealed class PlainProtocol : IClientProtocol
     }
 
     /// <inheritdoc />
+    public bool OneCopyPerPublish => true;
+
+    /// <inheritdoc />
+    /// <remarks>The data alone, whatever the target: what the seed's clients have always received.</remarks>
+    public byte[] PushFrame(Routing.Publication publication, string? channel, ulong offset, bool inbox) => publication.PlainFrame;
+
+    /// <inheritdoc />
     public ValueTask OnTextFrameAsync(Node.ClientSession session, ReadOnlyMemory<byte> utf8)
     {
         var trimmed = utf8.Span.Trim(" \t\r\n"u8);
