@@ -203,8 +203,8 @@ internal sealed partial class HttpApi(Node node, ApiKeyCheck keys, EngineStores 
     }
 
     // Callers cannot fill the log: one line per kind of refusal, and per kind of fault, every 10 s.
-    private readonly LogThrottle _refusalLog = LogThrottle.Default();
-    private readonly LogThrottle _faultLog = LogThrottle.Default();
+    private readonly LogThrottle _refusalLog = LogThrottle.Default(time);
+    private readonly LogThrottle _faultLog = LogThrottle.Default(time);
 
     private Task RefuseAsync(HttpContext context, string method, int status, int code, string message)
     {
