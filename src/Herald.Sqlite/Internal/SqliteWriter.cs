@@ -105,6 +105,7 @@ internal sealed class SqliteWriter : IDisposable
         {
             while (_queue.Count == 0 && !_stopping)
             {
+                // A real-time wake-up so an idle writer still sweeps; whether a sweep is due is decided on the store's clock.
                 if (!Monitor.Wait(_gate, SweepInterval))
                 {
                     return true;
