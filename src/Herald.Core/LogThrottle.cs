@@ -1,14 +1,13 @@
-using System.Diagnostics;
-
 namespace Herald.Core;
 
 /// <summary>
 /// Lets one log line per cause through per interval and counts the ones held back, so that clients repeating a
 /// mistake (or repeatedly triggering a bug) cannot fill the disk; the next line of that cause says how many were not
 /// logged. A cause is a short stable text: an error code, an exception type and the method that threw. At most
-/// <see cref="MaxCauses"/> causes are told apart; beyond that the rest share one.
+/// <see cref="MaxCauses"/> causes are told apart; beyond that the rest share one. Intervals are measured with the
+/// given <see cref="TimeProvider"/> (the system's by default).
 /// </summary>
-internal sealed class LogThrottle(TimeSpan interval)
+internal sealed class LogThrottle(TimeSpan interval, TimeProvider? time = null)
 {
     /// <summary>The number of causes tracked separately.</summary>
     public const int MaxCauses = 256;
@@ -17,9 +16,10 @@ internal sealed class LogThrottle(TimeSpan interval)
 
     private readonly Dictionary<string, Entry> _causes = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <summary>The default: one line per cause every 10 seconds.</summary>
-    public static LogThrottle Default() => new(TimeSpan.FromSeconds(10));
+    public static LogThrottle Default(TimeProvider? time = null) => new(TimeSpan.FromSeconds(10), time);
 
     /// <summary>
     /// True when a line of <paramref name="cause"/> may be logged now; <paramref name="suppressed"/> is then the number
@@ -27,7 +27,7 @@ internal sealed class LogThrottle(TimeSpan interval)
     /// </summary>
     public bool ShouldLog(string cause, out long suppressed)
     {
-        var now = Stopwatch.GetTimestamp();
+        var now = _time.GetTimestamp();
         lock (_lock)
         {
             if (!_causes.TryGetValue(cause, out var entry))
@@ -47,7 +47,7 @@ internal sealed class LogThrottle(TimeSpan interval)
                     return true;
                 }
             }
-            if (Stopwatch.GetElapsedTime(entry.LastLogged, now) < interval)
+            if (_time.GetElapsedTime(entry.LastLogged, now) < interval)
             {
                 _causes[cause] = entry with { Suppressed = entry.Suppressed + 1 };
                 suppressed = 0;
@@ -68,12 +68,13 @@ internal sealed class LogThrottle(TimeSpan interval)
     {
         foreach (var (cause, entry) in _causes)
         {
-            if (Stopwatch.GetElapsedTime(entry.LastLogged, now) >= interval)
+            if (_time.GetElapsedTime(entry.LastLogged, now) >= interval)
             {
                 _causes.Remove(cause);
             }
         }
     }
 
+    /// <summary>A cause's last logged line (a <see cref="TimeProvider"/> timestamp) and the lines held back since.</summary>
     private readonly record struct Entry(long LastLogged, long Suppressed);
 }

@@ -30,7 +30,7 @@ public sealed class RedisEngine : IAsyncDisposable
         Runner = new RedisRunner(connection, options.Database, string.Join(", ", options.Addresses));
         History = new RedisHistoryStore(Runner, Keys, time, options.PositionTtl);
         Inbox = new RedisInboxStore(Runner, Keys, time, options.PositionTtl);
-        _presence = new RedisPresenceStore(Runner, Keys, nodeId, options.HeartbeatInterval, options.NodeExpiry, logger);
+        _presence = new RedisPresenceStore(Runner, Keys, nodeId, options.HeartbeatInterval, options.NodeExpiry, logger, time);
         _registry = new NodeRegistry(Runner, Keys, nodeId, time.GetUtcNow(), options.HeartbeatInterval, options.NodeExpiry, logger);
         _broker = new RedisBroker(Runner, Keys, time, options, logger);
         Idempotency = new RedisIdempotencyStore(Runner, Keys);

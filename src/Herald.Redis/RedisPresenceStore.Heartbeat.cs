@@ -18,20 +18,24 @@ internal sealed partial class RedisPresenceStore
 {
     private const int SweepBatch = 256;
 
+    /// <summary>No heartbeat known to be fresh (none yet, or the connection was lost since).</summary>
+    private const long NoHeartbeat = long.MinValue;
+
     private readonly Task _heartbeats;
     private readonly CancellationTokenSource _stopping = new();
+    /// <summary>Nodes found alive by a read, with when (a <see cref="TimeProvider"/> timestamp).</summary>
     private readonly ConcurrentDictionary<string, long> _confirmedAlive = new(StringComparer.Ordinal);
-    private LiveNodes _live = new([], long.MinValue);
-    private long _heartbeatValidUntil = long.MinValue;
+    private LiveNodes? _live;
+    private long _heartbeatStarted = NoHeartbeat;
     private bool _hadHeartbeat;
     private bool _heartbeatFailing;
     private int _disposed;
 
-    /// <summary>The nodes alive at the last heartbeat (Environment.TickCount64 ms).</summary>
+    /// <summary>The nodes alive at the last heartbeat, which started at <paramref name="At"/> (a <see cref="TimeProvider"/> timestamp).</summary>
     private sealed record LiveNodes(HashSet<string> Nodes, long At);
 
     /// <summary>Forget that the heartbeat is fresh (the connection was lost: Redis may have restarted without data).</summary>
-    internal void ConnectionRestored() => Volatile.Write(ref _heartbeatValidUntil, long.MinValue);
+    internal void ConnectionRestored() => Volatile.Write(ref _heartbeatStarted, NoHeartbeat);
 
     /// <summary>Stops renewing the heartbeat and leaves the entries as they are, as a crash would (tests).</summary>
     internal async Task StopHeartbeatAsync()
@@ -60,7 +64,17 @@ internal sealed partial class RedisPresenceStore
     }
 
     private ValueTask EnsureHeartbeatAsync(CancellationToken cancellation) =>
-        Environment.TickCount64 < Volatile.Read(ref _heartbeatValidUntil) ? ValueTask.CompletedTask : new(BeatAsync(claim: false, cancellation));
+        HeartbeatIsFresh() ? ValueTask.CompletedTask : new(BeatAsync(claim: false, cancellation));
+
+    /// <summary>
+    /// True while entries may be written without renewing first: until one interval before the last heartbeat (timed
+    /// from when it was sent) could lapse. The loop renews it well before.
+    /// </summary>
+    private bool HeartbeatIsFresh()
+    {
+        var started = Volatile.Read(ref _heartbeatStarted);
+        return started != NoHeartbeat && _time.GetElapsedTime(started) < _expiry - _interval;
+    }
 
     private async Task RunHeartbeatsAsync()
     {
@@ -111,13 +125,12 @@ internal sealed partial class RedisPresenceStore
     /// <summary>Renews this node's heartbeat; with <paramref name="claim"/>, returns the dead nodes this node must clean up.</summary>
     private async Task<string[]> BeatAsync(bool claim, CancellationToken cancellation)
     {
-        var started = Environment.TickCount64;
+        var started = _time.GetTimestamp();
         var expiry = (long)_expiry.TotalMilliseconds;
         RedisValue[] args = [_node, expiry, _keys.NodeAlivePrefix, _keys.NodeSweepPrefix, claim ? 1 : 0, expiry];
         var result = (RedisResult[])(await _redis.EvaluateAsync(NodeScripts.Heartbeat, [_keys.NodeAlive(_node), _keys.PresenceNodeSet], args,
             "presence heartbeat", cancellation).ConfigureAwait(false))!;
-        // Entries may be written until one interval before the heartbeat could lapse; the loop renews it well before.
-        Volatile.Write(ref _heartbeatValidUntil, started + expiry - (long)_interval.TotalMilliseconds);
+        Volatile.Write(ref _heartbeatStarted, started);
         if ((long)result[0] == 0 && _hadHeartbeat)
         {
             RedisEngineLog.HeartbeatHadExpired(_logger, _node);
@@ -197,14 +210,14 @@ internal sealed partial class RedisPresenceStore
     private async Task<bool> PurgeDeadNodesAsync(string channel, RedisResult[] result, int start, int count, CancellationToken cancellation)
     {
         List<RedisValue>? unknown = null;
-        var now = Environment.TickCount64;
+        var now = _time.GetTimestamp();
         var live = _live;
-        var liveIsFresh = now - live.At < 2 * (long)_interval.TotalMilliseconds;
+        var liveIsFresh = live is not null && _time.GetElapsedTime(live.At, now) < 2 * _interval;
         for (var i = start; i < start + count; i++)
         {
             var node = (string)result[i]!;
-            if (node == _node || (liveIsFresh && live.Nodes.Contains(node)) ||
-                (_confirmedAlive.TryGetValue(node, out var confirmed) && now - confirmed < (long)_interval.TotalMilliseconds))
+            if (node == _node || (liveIsFresh && live!.Nodes.Contains(node)) ||
+                (_confirmedAlive.TryGetValue(node, out var confirmed) && _time.GetElapsedTime(confirmed, now) < _interval))
             {
                 continue;
             }

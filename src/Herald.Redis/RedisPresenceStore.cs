@@ -22,6 +22,7 @@ internal sealed partial class RedisPresenceStore : IPresenceStore, IAsyncDisposa
     private readonly TimeSpan _interval;
     private readonly TimeSpan _expiry;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
 
     /// <summary>
     /// Every entry this node has in Redis now, by channel and client id: an add counts once Redis confirmed it, unless a
@@ -33,8 +34,11 @@ internal sealed partial class RedisPresenceStore : IPresenceStore, IAsyncDisposa
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Channel, string ClientId), object> _adding = new();
 
-    /// <summary>Presence as node <paramref name="nodeId"/>, renewing its heartbeat every <paramref name="heartbeatInterval"/>.</summary>
-    public RedisPresenceStore(RedisRunner redis, RedisKeys keys, string nodeId, TimeSpan heartbeatInterval, TimeSpan expiry, ILogger logger)
+    /// <summary>
+    /// Presence as node <paramref name="nodeId"/>, renewing its heartbeat every <paramref name="heartbeatInterval"/>;
+    /// how long a heartbeat stays fresh is measured with <paramref name="time"/>.
+    /// </summary>
+    public RedisPresenceStore(RedisRunner redis, RedisKeys keys, string nodeId, TimeSpan heartbeatInterval, TimeSpan expiry, ILogger logger, TimeProvider time)
     {
         ArgumentException.ThrowIfNullOrEmpty(nodeId);
         if (heartbeatInterval <= TimeSpan.Zero || expiry < 2 * heartbeatInterval)
@@ -47,6 +51,7 @@ internal sealed partial class RedisPresenceStore : IPresenceStore, IAsyncDisposa
         _interval = heartbeatInterval;
         _expiry = expiry;
         _logger = logger;
+        _time = time;
         _heartbeats = Task.Run(RunHeartbeatsAsync);
     }
 

@@ -77,9 +77,12 @@ public sealed class HeraldServer : IAsyncDisposable
             kestrel.Listen(httpAddress, options.Port);
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout + TimeSpan.FromSeconds(5));
+        // One clock for the whole server: every elapsed time and wall-clock reading goes through it.
+        var time = TimeProvider.System;
+        builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(options.Node);
-        builder.Services.AddSingleton<ITokenVerifier>(_ => new JwtTokenVerifier(options.Token, options.Node.MaxAttributes));
+        builder.Services.AddSingleton<ITokenVerifier>(_ => new JwtTokenVerifier(options.Token, options.Node.MaxAttributes, time: time));
         var stores = new EngineStores();
         builder.Services.AddSingleton(stores);
         builder.Services.AddSingleton(sp => new Node(options.Node, sp.GetRequiredService<ILogger<Node>>(), stores.Redis is { } redis
@@ -89,7 +92,7 @@ public sealed class HeraldServer : IAsyncDisposable
                     Idempotency = redis.Idempotency, NodeId = redis.NodeId,
                 }
                 : new NodeEngine { History = stores.Sqlite?.History, Inbox = stores.Sqlite?.Inbox },
-            TimeProvider.System, sp.GetRequiredService<ITokenVerifier>()));
+            time, sp.GetRequiredService<ITokenVerifier>()));
         builder.Services.AddSingleton<UdpIngress>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpIngress>());
         builder.Services.AddSingleton(new ApiKeyCheck(options.ApiKeys));
@@ -107,7 +110,7 @@ public sealed class HeraldServer : IAsyncDisposable
         {
             try
             {
-                stores.Redis = await RedisEngine.ConnectAsync(options.Redis, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<RedisEngine>()).ConfigureAwait(false);
+                stores.Redis = await RedisEngine.ConnectAsync(options.Redis, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<RedisEngine>(), time).ConfigureAwait(false);
             }
             catch (ArgumentException ex)
             {
@@ -130,7 +133,7 @@ public sealed class HeraldServer : IAsyncDisposable
         {
             try
             {
-                stores.Sqlite = SqliteStore.Open(options.DataDirectory, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<SqliteStore>());
+                stores.Sqlite = SqliteStore.Open(options.DataDirectory, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<SqliteStore>(), time);
             }
             catch (SqliteStoreException ex)
             {

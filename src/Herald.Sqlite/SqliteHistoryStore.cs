@@ -13,7 +13,7 @@ namespace Herald.Sqlite;
 /// </summary>
 internal sealed class SqliteHistoryStore(SqliteWriter writer, SqliteReader reader, TimeProvider time) : IHistoryStore, IForgetsIdleStreams
 {
-    private readonly EpochReservations _reserved = new();
+    private readonly EpochReservations _reserved = new(time);
 
     private string Reserve(string channel) => _reserved.Reserve(channel);
 

@@ -7,11 +7,12 @@ namespace Herald.Core.Engine;
 /// first publication will get, handed to whoever subscribes before it (so they recover from it). Anyone may subscribe
 /// to any name, so reservations are forgotten once unused for a while by a channel nobody here is subscribed to
 /// (<see cref="Forget"/>); a client that comes back later then recovers with <c>recovered:false</c>, as after a restart.
-/// Thread-safe.
+/// Thread-safe. Idle times are measured with the owner store's <see cref="TimeProvider"/>.
 /// </summary>
-public sealed class EpochReservations
+public sealed class EpochReservations(TimeProvider? time = null)
 {
     private readonly ConcurrentDictionary<string, Reservation> _reserved = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <summary>Reservations held now.</summary>
     public int Count => _reserved.Count;
@@ -21,14 +22,14 @@ public sealed class EpochReservations
     {
         while (true)
         {
-            var reservation = _reserved.GetOrAdd(channel, static _ => new Reservation(Epochs.New()));
+            var reservation = _reserved.GetOrAdd(channel, static (_, time) => new Reservation(Epochs.New(), time.GetTimestamp()), _time);
             lock (reservation)
             {
                 if (reservation.Forgotten)
                 {
                     continue; // forgotten while this caller looked it up: reserve afresh
                 }
-                reservation.LastUsed = Environment.TickCount64;
+                reservation.LastUsed = _time.GetTimestamp();
                 return reservation.Epoch;
             }
         }
@@ -47,7 +48,7 @@ public sealed class EpochReservations
             {
                 return null;
             }
-            reservation.LastUsed = Environment.TickCount64;
+            reservation.LastUsed = _time.GetTimestamp();
             return reservation.Epoch;
         }
     }
@@ -75,13 +76,13 @@ public sealed class EpochReservations
         var forgotten = 0;
         foreach (var (channel, reservation) in _reserved)
         {
-            if (Environment.TickCount64 - Volatile.Read(ref reservation.LastUsed) < idle.TotalMilliseconds || inUse(channel))
+            if (_time.GetElapsedTime(Volatile.Read(ref reservation.LastUsed)) < idle || inUse(channel))
             {
                 continue;
             }
             lock (reservation)
             {
-                if (Environment.TickCount64 - reservation.LastUsed >= idle.TotalMilliseconds && !reservation.Forgotten)
+                if (_time.GetElapsedTime(reservation.LastUsed) >= idle && !reservation.Forgotten)
                 {
                     reservation.Forgotten = true;
                     _reserved.TryRemove(new KeyValuePair<string, Reservation>(channel, reservation));
@@ -92,10 +93,12 @@ public sealed class EpochReservations
         return forgotten;
     }
 
-    private sealed class Reservation(string epoch)
+    private sealed class Reservation(string epoch, long created)
     {
         public readonly string Epoch = epoch;
-        public long LastUsed = Environment.TickCount64;
+
+        /// <summary>When it was last handed out (a <see cref="TimeProvider"/> timestamp).</summary>
+        public long LastUsed = created;
         public bool Forgotten;
     }
 }

@@ -11,8 +11,8 @@ namespace Herald.Core.Engine;
 public sealed class MemoryHistoryStore(TimeProvider? time = null) : IHistoryStore, IForgetsIdleStreams
 {
     private readonly ConcurrentDictionary<string, Stream> _streams = new(StringComparer.Ordinal);
-    private readonly EpochReservations _reserved = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly EpochReservations _reserved = new(time);
 
     /// <inheritdoc />
     public int IdleStateCount => _reserved.Count + _streams.Count;
@@ -25,7 +25,7 @@ public sealed class MemoryHistoryStore(TimeProvider? time = null) : IHistoryStor
         {
             // The first publication takes the reserved epoch; the reservation stays until it goes idle, so a reader
             // that missed the new stream by a hair still gets the same epoch.
-            var stream = _streams.GetOrAdd(channel, c => new Stream(_reserved.TryUse(c) ?? Epochs.New()));
+            var stream = _streams.GetOrAdd(channel, c => new Stream(_reserved.TryUse(c) ?? Epochs.New(), _time.GetTimestamp()));
             lock (stream)
             {
                 if (stream.Forgotten)
@@ -33,7 +33,7 @@ public sealed class MemoryHistoryStore(TimeProvider? time = null) : IHistoryStor
                     continue; // forgotten while this append looked it up: the next lookup makes a new one
                 }
                 stream.Limits = limits;
-                stream.LastUsed = Environment.TickCount64;
+                stream.LastUsed = _time.GetTimestamp();
                 var offset = ++stream.Top;
                 stream.Entries.Enqueue(new StoredPublication(offset, data, now));
                 Trim(stream, limits, now);
@@ -57,7 +57,7 @@ public sealed class MemoryHistoryStore(TimeProvider? time = null) : IHistoryStor
                 {
                     continue; // forgotten meanwhile: answer what the next publication will get
                 }
-                stream.LastUsed = Environment.TickCount64;
+                stream.LastUsed = _time.GetTimestamp();
                 Trim(stream, stream.Limits, _time.GetUtcNow());
                 var all = stream.Entries;
                 IEnumerable<StoredPublication> selected = newestFirst
@@ -84,7 +84,7 @@ public sealed class MemoryHistoryStore(TimeProvider? time = null) : IHistoryStor
                 {
                     continue;
                 }
-                stream.LastUsed = Environment.TickCount64;
+                stream.LastUsed = _time.GetTimestamp();
                 return ValueTask.FromResult(new StreamPosition(stream.Top, stream.Epoch));
             }
         }
@@ -115,14 +115,14 @@ public sealed class MemoryHistoryStore(TimeProvider? time = null) : IHistoryStor
         var now = _time.GetUtcNow();
         foreach (var (channel, stream) in _streams)
         {
-            if (Environment.TickCount64 - Volatile.Read(ref stream.LastUsed) < idle.TotalMilliseconds || inUse(channel))
+            if (_time.GetElapsedTime(Volatile.Read(ref stream.LastUsed)) < idle || inUse(channel))
             {
                 continue;
             }
             lock (stream)
             {
                 Trim(stream, stream.Limits, now);
-                if (stream.Entries.Count == 0 && Environment.TickCount64 - stream.LastUsed >= idle.TotalMilliseconds && !stream.Forgotten)
+                if (stream.Entries.Count == 0 && _time.GetElapsedTime(stream.LastUsed) >= idle && !stream.Forgotten)
                 {
                     stream.Forgotten = true;
                     _streams.TryRemove(new KeyValuePair<string, Stream>(channel, stream));
@@ -143,13 +143,15 @@ public sealed class MemoryHistoryStore(TimeProvider? time = null) : IHistoryStor
         }
     }
 
-    private sealed class Stream(string epoch)
+    private sealed class Stream(string epoch, long created)
     {
         public readonly Queue<StoredPublication> Entries = new();
         public readonly string Epoch = epoch;
         public ulong Top;
         public RetentionLimits Limits = new(int.MaxValue, TimeSpan.MaxValue);
-        public long LastUsed = Environment.TickCount64;
+
+        /// <summary>When it was last appended to or read (a <see cref="TimeProvider"/> timestamp).</summary>
+        public long LastUsed = created;
         public bool Forgotten;
     }
 }

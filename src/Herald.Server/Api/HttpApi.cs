@@ -16,7 +16,7 @@ namespace Herald.Server.Api;
 /// <c>inbox</c>, <c>inbox_ack</c>, <c>inbox_delete</c>, <c>online</c>, <c>presence</c>, <c>presence_stats</c>, <c>channels</c>,
 /// <c>count</c>, <c>disconnect</c>, <c>subscribe</c>, <c>unsubscribe</c>, <c>attributes</c>, <c>info</c>.
 /// </summary>
-internal sealed partial class HttpApi(Node node, ApiKeyCheck keys, EngineStores engine, ILogger<HttpApi> logger)
+internal sealed partial class HttpApi(Node node, ApiKeyCheck keys, EngineStores engine, TimeProvider time, ILogger<HttpApi> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -171,7 +171,7 @@ internal sealed partial class HttpApi(Node node, ApiKeyCheck keys, EngineStores 
     private async Task InfoAsync(HttpContext context)
     {
         var counters = node.Counters;
-        var reply = new InfoReply(node.Id, ServerInfo.Version, (long)(DateTimeOffset.UtcNow - node.StartedAt).TotalSeconds,
+        var reply = new InfoReply(node.Id, ServerInfo.Version, (long)(time.GetUtcNow() - node.StartedAt).TotalSeconds,
             node.ConnectionCount, node.UserCount, node.ChannelCount, counters.Publishes, counters.Deliveries, counters.SlowConsumers,
             engine.Name, await NodesAsync(context.RequestAborted).ConfigureAwait(false));
         context.Response.ContentType = "application/json";
@@ -203,8 +203,8 @@ internal sealed partial class HttpApi(Node node, ApiKeyCheck keys, EngineStores 
     }
 
     // Callers cannot fill the log: one line per kind of refusal, and per kind of fault, every 10 s.
-    private readonly LogThrottle _refusalLog = LogThrottle.Default();
-    private readonly LogThrottle _faultLog = LogThrottle.Default();
+    private readonly LogThrottle _refusalLog = LogThrottle.Default(time);
+    private readonly LogThrottle _faultLog = LogThrottle.Default(time);
 
     private Task RefuseAsync(HttpContext context, string method, int status, int code, string message)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Herald.Core;
@@ -27,7 +26,8 @@ public sealed class UdpIngress : IHostedService, IDisposable
     private readonly Lock _dropLock = new();
     private readonly IpAllowList _allow;
     private readonly DatagramSignature? _signature;
-    private readonly LogThrottle _faultLog = LogThrottle.Default();
+    private readonly TimeProvider _time;
+    private readonly LogThrottle _faultLog;
     private readonly string _tooLarge;
     private Socket? _socket;
     private Timer? _dropReporter;
@@ -36,15 +36,18 @@ public sealed class UdpIngress : IHostedService, IDisposable
     private long _received;
     private long _dropped;
     private long _droppedSinceWarning;
-    private long _lastWarningTimestamp;
+    /// <summary>When the last drop warning was logged (a <see cref="TimeProvider"/> timestamp); null before the first.</summary>
+    private long? _lastWarning;
     private string _lastDropReason = "";
 
-    /// <summary>Creates the ingress; it binds in <see cref="StartAsync"/>.</summary>
-    public UdpIngress(Node node, HeraldServerOptions options, ILogger<UdpIngress> logger)
+    /// <summary>Creates the ingress; it binds in <see cref="StartAsync"/>. Warning intervals are measured with <paramref name="time"/> (default: the system's).</summary>
+    public UdpIngress(Node node, HeraldServerOptions options, ILogger<UdpIngress> logger, TimeProvider? time = null)
     {
         _node = node;
         _options = options;
         _logger = logger;
+        _time = time ?? TimeProvider.System;
+        _faultLog = LogThrottle.Default(_time);
         _allow = new IpAllowList(options.UdpAllow);
         _signature = string.IsNullOrEmpty(options.UdpSecret) ? null : new DatagramSignature(options.UdpSecret);
         _tooLarge = $"datagram larger than {node.Options.MaxMessageSize} bytes (setting max_message_size)";
@@ -280,7 +283,7 @@ public sealed class UdpIngress : IHostedService, IDisposable
         {
             _droppedSinceWarning++;
             _lastDropReason = reason;
-            if (_lastWarningTimestamp == 0 || Stopwatch.GetElapsedTime(_lastWarningTimestamp) >= WarningInterval)
+            if (_lastWarning is not { } last || _time.GetElapsedTime(last) >= WarningInterval)
             {
                 WarnLocked();
             }
@@ -292,7 +295,7 @@ public sealed class UdpIngress : IHostedService, IDisposable
     {
         lock (_dropLock)
         {
-            if (_droppedSinceWarning > 0 && Stopwatch.GetElapsedTime(_lastWarningTimestamp) >= WarningInterval)
+            if (_droppedSinceWarning > 0 && _lastWarning is { } last && _time.GetElapsedTime(last) >= WarningInterval)
             {
                 WarnLocked();
             }
@@ -301,10 +304,10 @@ public sealed class UdpIngress : IHostedService, IDisposable
 
     private void WarnLocked()
     {
-        var now = Stopwatch.GetTimestamp();
-        var seconds = _lastWarningTimestamp == 0 ? 0 : Math.Round(Stopwatch.GetElapsedTime(_lastWarningTimestamp, now).TotalSeconds, 1);
+        var now = _time.GetTimestamp();
+        var seconds = _lastWarning is { } last ? Math.Round(_time.GetElapsedTime(last, now).TotalSeconds, 1) : 0;
         ServerLog.UdpDropped(_logger, _droppedSinceWarning, seconds, Dropped, _lastDropReason);
         _droppedSinceWarning = 0;
-        _lastWarningTimestamp = now;
+        _lastWarning = now;
     }
 }

@@ -1,20 +1,24 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 
 namespace Herald.Server.Transports;
 
 /// <summary>
 /// Limits new WebSocket connections per second from one IP address (setting max_connections_per_ip_per_second), so
-/// one client in a reconnect loop cannot crowd out the rest. A fixed one-second window per address; idle entries are
-/// swept so the table does not grow without bound.
+/// one client in a reconnect loop cannot crowd out the rest. A fixed one-second window per address, counted in whole
+/// seconds of <paramref name="time"/> since the limiter was made; idle entries are swept so the table does not grow
+/// without bound.
 /// </summary>
-internal sealed class ConnectionRateLimiter(int perSecond)
+internal sealed class ConnectionRateLimiter(int perSecond, TimeProvider time)
 {
     private readonly ConcurrentDictionary<IPAddress, Window> _windows = new();
-    private long _lastSweep = Stopwatch.GetTimestamp();
+    private readonly long _started = time.GetTimestamp();
+    private long _lastSweepSecond;
 
     public bool Enabled => perSecond > 0;
+
+    /// <summary>Addresses with a window now (swept once they have been quiet for a while).</summary>
+    internal int TrackedAddresses => _windows.Count;
 
     public bool TryAcquire(IPAddress? address)
     {
@@ -22,7 +26,7 @@ internal sealed class ConnectionRateLimiter(int perSecond)
         {
             return true;
         }
-        var second = Stopwatch.GetTimestamp() / Stopwatch.Frequency;
+        var second = (long)time.GetElapsedTime(_started).TotalSeconds;
         var window = _windows.GetOrAdd(address, static _ => new Window());
         bool allowed;
         lock (window)
@@ -38,10 +42,11 @@ internal sealed class ConnectionRateLimiter(int perSecond)
         return allowed;
     }
 
+    /// <summary>Once a minute, drops the windows of addresses quiet for over ten seconds; one caller sweeps, the others go on.</summary>
     private void SweepNowAndThen(long second)
     {
-        var last = Interlocked.Read(ref _lastSweep) / Stopwatch.Frequency;
-        if (second - last < 60 || Interlocked.Exchange(ref _lastSweep, Stopwatch.GetTimestamp()) / Stopwatch.Frequency != last)
+        var last = Interlocked.Read(ref _lastSweepSecond);
+        if (second - last < 60 || Interlocked.CompareExchange(ref _lastSweepSecond, second, last) != last)
         {
             return;
         }
@@ -56,6 +61,7 @@ internal sealed class ConnectionRateLimiter(int perSecond)
 
     private sealed class Window
     {
+        /// <summary>The whole second (since the limiter was made) this window counts.</summary>
         public long Second;
         public int Count;
     }

@@ -28,7 +28,7 @@ internal sealed class SqliteWriter : IDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _stopping;
     private bool _sweepRequested = true;
-    private long _lastSweep = Environment.TickCount64;
+    private long _lastSweep;
     private int _failures;
     private long _transactions;
     private long _operations;
@@ -39,6 +39,7 @@ internal sealed class SqliteWriter : IDisposable
         _path = path;
         _logger = logger;
         _time = time;
+        _lastSweep = time.GetTimestamp();
         _thread = new Thread(Run) { Name = "Herald SQLite writer", IsBackground = true };
         _thread.Start();
     }
@@ -104,6 +105,7 @@ internal sealed class SqliteWriter : IDisposable
         {
             while (_queue.Count == 0 && !_stopping)
             {
+                // A real-time wake-up so an idle writer still sweeps; whether a sweep is due is decided on the store's clock.
                 if (!Monitor.Wait(_gate, SweepInterval))
                 {
                     return true;
@@ -177,12 +179,12 @@ internal sealed class SqliteWriter : IDisposable
 
     private void SweepWhenDue()
     {
-        if (!_sweepRequested && Environment.TickCount64 - _lastSweep < (long)SweepInterval.TotalMilliseconds)
+        if (!_sweepRequested && _time.GetElapsedTime(_lastSweep) < SweepInterval)
         {
             return;
         }
         _sweepRequested = false;
-        _lastSweep = Environment.TickCount64;
+        _lastSweep = _time.GetTimestamp();
         try
         {
             _session.Begin(_time.GetUtcNow().ToUnixTimeMilliseconds());

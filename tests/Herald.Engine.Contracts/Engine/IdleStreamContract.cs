@@ -58,6 +58,32 @@ public abstract class IdleStreamContract
     }
 
     [Fact]
+    public async Task Idle_time_is_measured_on_the_store_s_clock_from_the_last_use()
+    {
+        var store = CreateStore(Time);
+        var forgetting = (IForgetsIdleStreams)store;
+        var idle = TimeSpan.FromHours(1);
+        var quiet = (await store.GetPositionAsync("quiet").DefaultTimeout()).Epoch;
+        await store.GetPositionAsync("used-again").DefaultTimeout();
+
+        Time.Advance(TimeSpan.FromMinutes(40));
+        var usedAgain = (await store.ReadAsync("used-again", 0, 10, newestFirst: false).DefaultTimeout()).Position.Epoch;
+        Time.Advance(TimeSpan.FromMinutes(19));
+        var beforeAnHour = forgetting.ForgetIdle(idle, _ => false);
+        Time.Advance(TimeSpan.FromMinutes(1));
+        var afterAnHour = forgetting.ForgetIdle(idle, _ => false);
+        var quietNow = (await store.GetPositionAsync("quiet").DefaultTimeout()).Epoch;
+        Time.Advance(TimeSpan.FromMinutes(40));
+        var usedAgainAfterAnHour = forgetting.ForgetIdle(idle, _ => false); // the new "quiet" reservation is 40 minutes old
+
+        Assert.Equal(0, beforeAnHour);
+        Assert.Equal(1, afterAnHour); // an hour passed on the clock the store was given, however little on the machine's
+        Assert.NotEqual(quiet, quietNow);
+        Assert.Equal(1, usedAgainAfterAnHour);
+        Assert.NotEqual(usedAgain, (await store.GetPositionAsync("used-again").DefaultTimeout()).Epoch);
+    }
+
+    [Fact]
     public async Task A_forgotten_reservation_is_replaced_by_a_new_epoch()
     {
         var store = CreateStore(Time);
@@ -113,6 +139,22 @@ public sealed class MemoryIdleStreamTests : IdleStreamContract
         Assert.Equal(1, afterExpiry);
         Assert.Equal(1UL, next.Offset);
         Assert.NotEqual(old.Epoch, next.Epoch); // offsets restart at 1 only under a new epoch
+    }
+
+    [Fact]
+    public async Task A_memory_stream_whose_publications_expired_goes_only_after_the_idle_time_on_the_store_s_clock()
+    {
+        var store = (MemoryHistoryStore)CreateStore(Time);
+        await store.AppendAsync("expiring", Json(1), new RetentionLimits(10, TimeSpan.FromMinutes(1))).DefaultTimeout();
+
+        Time.Advance(TimeSpan.FromMinutes(59));
+        var expiredButRecent = store.ForgetIdle(TimeSpan.FromHours(1), _ => false);
+        Time.Advance(TimeSpan.FromMinutes(1));
+        var expiredAndIdle = store.ForgetIdle(TimeSpan.FromHours(1), _ => false);
+
+        Assert.Equal(0, expiredButRecent);
+        Assert.Equal(1, expiredAndIdle);
+        Assert.Equal(0, store.IdleStateCount);
     }
 }
 

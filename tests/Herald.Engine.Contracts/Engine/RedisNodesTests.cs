@@ -145,6 +145,31 @@ public sealed class RedisNodesTests(RedisEngineFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_node_renews_its_heartbeat_before_writing_once_it_may_have_lapsed_on_the_engine_s_clock()
+    {
+        var time = new ManualTime();
+        var options = redis.Options(_prefix, "timed");
+        options.HeartbeatInterval = TimeSpan.FromMinutes(1); // the timed heartbeat loop stays out of the way
+        options.NodeExpiry = TimeSpan.FromMinutes(3);
+        var node = await RedisEngine.ConnectAsync(options, _logs, time).DefaultTimeout();
+        _engines.Add(node);
+        var database = node.Connection.GetDatabase();
+        var alive = node.Keys.NodeAlive(node.NodeId);
+        await Timeouts.UntilAsync(() => database.KeyExistsAsync(alive), "the first heartbeat");
+        await node.Presence.AddAsync("room", Entry("t-0", "tess")).DefaultTimeout(); // the node knows the heartbeat fresh
+        await database.KeyDeleteAsync(alive).DefaultTimeout(); // lost by Redis: only a renewal writes it again
+
+        await node.Presence.AddAsync("room", Entry("t-1", "tess")).DefaultTimeout();
+        var whileFresh = await database.KeyExistsAsync(alive).DefaultTimeout();
+        time.Advance(options.NodeExpiry - options.HeartbeatInterval);
+        await node.Presence.AddAsync("room", Entry("t-2", "tess")).DefaultTimeout();
+        var onceItMayHaveLapsed = await database.KeyExistsAsync(alive).DefaultTimeout();
+
+        Assert.False(whileFresh);
+        Assert.True(onceItMayHaveLapsed); // two minutes passed on the clock the engine was given, however little on the machine's
+    }
+
+    [Fact]
     public async Task A_read_removes_the_entries_of_a_dead_node_even_when_its_index_missed_them()
     {
         var reader = await NodeAsync("reader");

@@ -187,6 +187,26 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task The_writer_sweeps_expired_entries_every_five_minutes_on_the_store_s_clock()
+    {
+        var store = Open();
+        await store.History.AppendAsync("stale", Json(1), new RetentionLimits(100, TimeSpan.FromMinutes(1))).DefaultTimeout();
+
+        // The writer sweeps after a batch once due; the second write of each pair completes only after that sweep ran.
+        _time.Advance(TimeSpan.FromMinutes(2));
+        await store.History.AppendAsync("fresh", Json(1), Keep).DefaultTimeout();
+        await store.History.AppendAsync("fresh", Json(2), Keep).DefaultTimeout();
+        var beforeDue = CountRows("entries");
+        _time.Advance(TimeSpan.FromMinutes(3));
+        await store.History.AppendAsync("fresh", Json(3), Keep).DefaultTimeout();
+        await store.History.AppendAsync("fresh", Json(4), Keep).DefaultTimeout();
+        var afterDue = CountRows("entries");
+
+        Assert.Equal(3L, beforeDue); // expired, but the last sweep (at opening) was only two minutes ago
+        Assert.Equal(4L, afterDue); // five minutes passed on the clock the store was given, however little on the machine's
+    }
+
+    [Fact]
     public void A_second_store_on_the_same_directory_is_refused_with_a_clear_message()
     {
         using var first = Open();

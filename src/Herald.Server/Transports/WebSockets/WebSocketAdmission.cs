@@ -11,10 +11,10 @@ namespace Herald.Server.Transports.WebSockets;
 /// listener and an upgrade Kestrel served): whether it may open (origin allowlist, per-address rate of new connections,
 /// per-address cap on open ones), which protocol it speaks, and a plain client's token from the URL.
 /// </summary>
-internal sealed class WebSocketAdmission(HeraldServerOptions options, ILogger<WebSocketAdmission> logger)
+internal sealed class WebSocketAdmission(HeraldServerOptions options, TimeProvider time, ILogger<WebSocketAdmission> logger)
 {
     private readonly OriginCheck _origins = new(options.AllowedOrigins);
-    private readonly ConnectionRateLimiter _rate = new(options.MaxConnectionsPerIpPerSecond);
+    private readonly ConnectionRateLimiter _rate = new(options.MaxConnectionsPerIpPerSecond, time);
     private readonly ConnectionsPerAddress _open = new(options.MaxConnectionsPerIp, options.TrustedProxies);
 
     /// <summary>The reason a new WebSocket is refused before the handshake: HTTP status, Herald error code, message.</summary>
