@@ -10,8 +10,8 @@ namespace Herald.Core;
 public sealed partial class Node
 {
     // Clients cannot fill the log: one line per kind of mistake, and per kind of fault, every 10 s.
-    private readonly LogThrottle _faultLog = LogThrottle.Default();
-    private readonly LogThrottle _mistakeLog = LogThrottle.Default();
+    private readonly LogThrottle _faultLog;
+    private readonly LogThrottle _mistakeLog;
 
     /// <summary>The adapter that reads and writes the frames of <paramref name="connection"/>.</summary>
     private static IClientProtocol ProtocolOf(Connection connection) => ClientProtocols.For(connection.Kind);

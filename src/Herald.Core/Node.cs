@@ -66,6 +66,7 @@ public sealed partial class Node : IDisposable
         _verifier = tokens;
         _logger = logger;
         _clock = new MonotonicClock(_time);
+        (_faultLog, _mistakeLog) = (LogThrottle.Default(_time), LogThrottle.Default(_time));
         _idempotency = new IdempotencyCache(options.IdempotencyWindow, _time);
         _idPrefix = (engine.NodeId ?? Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6]) + "-";
         Id = _idPrefix.TrimEnd('-'); // once: every publish names its origin
@@ -167,7 +168,7 @@ public sealed partial class Node : IDisposable
             RemoveUserConnection(connection.UserId, connection);
         }
         Counters.ConnectionClosed();
-        var seconds = (double)(NowTicks - connection.OpenedAtTicks) / TimeSpan.TicksPerSecond;
+        var seconds = TimeSpan.FromTicks(NowTicks - connection.OpenedAtTicks).TotalSeconds;
         NodeLog.ConnectionClosed(_logger, connection.Id, connection.RemoteAddress, closeCode ?? 1006, string.IsNullOrEmpty(closeReason) ? "" : " " + closeReason, Math.Round(seconds, 1));
     }
 

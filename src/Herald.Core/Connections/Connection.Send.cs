@@ -94,7 +94,7 @@ public sealed partial class Connection
     private void BeginCloseLocked(int code, string reason, bool push, out bool start)
     {
         _state = ConnectionState.Closing;
-        CloseDeadlineTicks = _node.NowTicks + (long)(_node.Options.CloseTimeout.TotalSeconds * TimeSpan.TicksPerSecond);
+        CloseDeadlineTicks = _node.NowTicks + _node.Options.CloseTimeout.Ticks;
         var pending = _pending ??= new Queue<Outbound>(2);
         if (push)
         {

@@ -104,7 +104,7 @@ public sealed partial class Connection
         }
         else
         {
-            _rateTokens = Math.Min(burst, _rateTokens + (double)(nowTicks - _rateTicks) / TimeSpan.TicksPerSecond * perSecond);
+            _rateTokens = Math.Min(burst, _rateTokens + TimeSpan.FromTicks(nowTicks - _rateTicks).TotalSeconds * perSecond);
         }
         _rateTicks = nowTicks;
         if (_rateTokens < 1)

@@ -30,7 +30,7 @@ internal sealed class KeepAliveSweeper(ConnectionRegistry connections, NodeOptio
             // The stall was ours, not the clients': pongs that arrived meanwhile may still wait to be read, so
             // nobody is closed as stale until one pong timeout has passed (pings due meanwhile still go out).
             _staleGraceUntilTicks = now + options.PongTimeout.Ticks;
-            NodeLog.KeepAliveSweepLate(logger, Math.Round((double)(now - _lastSweepTicks - Interval.Ticks) / TimeSpan.TicksPerSecond, 1),
+            NodeLog.KeepAliveSweepLate(logger, Math.Round(TimeSpan.FromTicks(now - _lastSweepTicks - Interval.Ticks).TotalSeconds, 1),
                 options.PongTimeout.TotalSeconds);
         }
         _lastSweepTicks = now;
@@ -64,7 +64,7 @@ internal sealed class KeepAliveSweeper(ConnectionRegistry connections, NodeOptio
                     var silent = now - connection.LastReceivedTicks;
                     if (silent > stale && checkStale)
                     {
-                        NodeLog.StaleConnection(logger, connection.Id, connection.RemoteAddress, Math.Round((double)silent / TimeSpan.TicksPerSecond, 1));
+                        NodeLog.StaleConnection(logger, connection.Id, connection.RemoteAddress, Math.Round(TimeSpan.FromTicks(silent).TotalSeconds, 1));
                         connection.Disconnect(DisconnectCodes.Stale, "no pong in time");
                     }
                     else if (now - connection.LastPingTicks >= ping)

@@ -69,6 +69,6 @@ public sealed partial class Node
 
         /// <summary>Seconds until the connection's token expires, or null when it does not.</summary>
         private long? ExpiresInSeconds() =>
-            connection.ExpiresAtTicks == 0 ? null : Math.Max(0, (connection.ExpiresAtTicks - node.NowTicks) / TimeSpan.TicksPerSecond);
+            connection.ExpiresAtTicks == 0 ? null : Math.Max(0, (long)TimeSpan.FromTicks(connection.ExpiresAtTicks - node.NowTicks).TotalSeconds);
     }
 }
