@@ -119,14 +119,28 @@ public sealed class HeraldServer : IAsyncDisposable
             }
             var node = app.Services.GetRequiredService<Node>();
             stores.Redis.CountConnectionsWith(() => node.ConnectionCount);
-            try
+            var joining = time.GetTimestamp();
+            while (true)
             {
-                await node.BrokerReadyAsync().ConfigureAwait(false);
-            }
-            catch (StoreUnavailableException ex)
-            {
-                // Redis is not there yet: the node starts anyway, serves its local connections and joins once Redis is back.
-                ServerLog.EngineNotReady(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<HeraldServer>(), ex.Message);
+                try
+                {
+                    await node.BrokerReadyAsync().ConfigureAwait(false);
+                    break;
+                }
+                catch (StoreUnavailableException ex)
+                {
+                    // Redis answers but refused the subscription (its pub/sub link comes up a moment after the first
+                    // one, later on a busy machine): the node tries again every half second; wait a little for it, or the
+                    // node would start without the cluster's broadcast and miss what is published to it meanwhile.
+                    if (node.BrokerConnected && time.GetElapsedTime(joining) < TimeSpan.FromSeconds(5))
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(100), time).ConfigureAwait(false);
+                        continue;
+                    }
+                    // Redis is not there: the node starts anyway, serves its local connections and joins once Redis is back.
+                    ServerLog.EngineNotReady(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<HeraldServer>(), ex.Message);
+                    break;
+                }
             }
         }
         else if (options.DataDirectory is not null)
