@@ -1,8 +1,8 @@
+using Herald.Engine.Contracts.Infrastructure;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Herald.Core.Engine;
-using Herald.Sqlite;
 
 namespace Herald.Engine.Contracts.Engine;
 
@@ -179,21 +179,13 @@ public sealed class LocalBrokerOnMemoryTests : LocalBrokerContract
 
 public sealed class LocalBrokerOnSqliteTests : LocalBrokerContract
 {
-    private readonly TempDirectory _directory = new();
-    private readonly CapturedLogs _logs = new();
-    private SqliteStore? _store;
+    private readonly SqliteStoreOnDisk _sqlite = new();
 
-    protected override (IHistoryStore History, IInboxStore Inbox) CreateStores()
-    {
-        _store = SqliteStore.Open(_directory.Path, _logs, TimeProvider.System);
-        return (_store.History, _store.Inbox);
-    }
+    protected override (IHistoryStore History, IInboxStore Inbox) CreateStores() => (_sqlite.Open().History, _sqlite.Open().Inbox);
 
     public override void Dispose()
     {
-        _store?.Dispose();
-        _directory.Dispose();
-        Assert.Empty(_logs.Errors);
+        _sqlite.Dispose();
         base.Dispose();
     }
 }
