@@ -40,4 +40,16 @@ public sealed class PublishRequest
 
     /// <summary>Whether <see cref="Data"/> is a JSON string (plain clients then receive the string itself).</summary>
     public bool DataIsString { get; }
+
+    /// <summary>
+    /// The event name the publication carries (the Pusher protocol's <c>event</c>; null: none, which Pusher clients
+    /// receive as <c>message</c>). Kept with the publication wherever it travels: broker, history, inbox.
+    /// </summary>
+    public string? Event { get; init; }
+
+    /// <summary>
+    /// The id of a connection that must not receive this publish although it is a target (the Pusher API's
+    /// <c>socket_id</c>: the sender of an event that it already shows); null when none.
+    /// </summary>
+    public string? ExceptConnection { get; init; }
 }
