@@ -16,17 +16,6 @@ namespace Herald.Core;
 /// </summary>
 public sealed partial class Node
 {
-    /// <summary>Who is online on every node (a cluster's shared record; a single node asks its user index).</summary>
-    private readonly OnlineUsers _online;
-
-    private readonly IBroker _broker;
-    private readonly IIdempotencyStore? _sharedIdempotency;
-    private readonly TopicSubscriptions _topics;
-
-    /// <summary>Per stream, the gate a recovery holds while it reads (the hub's: deliveries wait for it).</summary>
-    private readonly StreamPipes _channelPipes;
-    private readonly StreamPipes _userPipes;
-
     /// <summary>Whether this node runs in a cluster (its broker reaches other nodes).</summary>
     public bool IsClustered => !_broker.IsLocal;
 
@@ -34,114 +23,7 @@ public sealed partial class Node
     public bool BrokerConnected => _broker.IsConnected;
 
     /// <summary>Broker topics this node listens to now (0 on a single node, whose broker hands over every topic in process).</summary>
-    public int BrokerTopicCount => _broker.IsLocal ? 0 : _topics.Count;
-
-    /// <summary>Adds a subscriber to the channel table; the channel's first subscriber here makes the node listen to its topic.</summary>
-    private void AddToChannel(string channel, Connection connection)
-    {
-        if (_channels.Add(channel, connection))
-        {
-            _topics.Reconcile(BrokerTopic.Channel(channel));
-        }
-    }
-
-    /// <summary>Removes a subscriber from the channel table; after the last one the node stops listening to the channel's topic.</summary>
-    private void RemoveFromChannel(string channel, Connection connection)
-    {
-        if (_channels.Remove(channel, connection))
-        {
-            StopListeningIfUnwanted(BrokerTopic.Channel(channel));
-        }
-    }
-
-    /// <summary>
-    /// Adds a connection of <paramref name="user"/> (false: the user has max_connections_per_user already); then the node
-    /// listens to the user's topic, and in a cluster records the connection as online for the other nodes.
-    /// </summary>
-    private bool TryAddUserConnection(string user, Connection connection)
-    {
-        if (!_users.TryAdd(user, connection, Options.MaxConnectionsPerUser, out var added))
-        {
-            return false;
-        }
-        if (added)
-        {
-            _topics.Reconcile(BrokerTopic.User(user));
-            RecordOnline(user, connection, online: true);
-        }
-        return true;
-    }
-
-    /// <summary>Removes a connection of <paramref name="user"/>; after the user's last one the node stops listening to the user's topic.</summary>
-    private void RemoveUserConnection(string user, Connection connection)
-    {
-        if (_users.Remove(user, connection))
-        {
-            StopListeningIfUnwanted(BrokerTopic.User(user));
-            RecordOnline(user, connection, online: false);
-        }
-    }
-
-    private void StopListeningIfUnwanted(BrokerTopic topic)
-    {
-        if (!WantsTopic(topic))
-        {
-            _hub.ForgetLastSeen(topic);
-        }
-        _topics.Reconcile(topic);
-    }
-
-    /// <summary>
-    /// In a cluster, records in the shared store that the connection is (or is no longer) online; a single node asks its
-    /// user index instead. A connect's reply waits for the record (<see cref="Connection.AddPendingPresence"/>).
-    /// </summary>
-    private void RecordOnline(string user, Connection connection, bool online)
-    {
-        if (_broker.IsLocal)
-        {
-            return;
-        }
-        var change = online ? _online.AddAsync(connection.Id, user) : _online.RemoveAsync(connection.Id, user);
-        if (!change.IsCompletedSuccessfully)
-        {
-            var stored = ObserveAsync(change.AsTask(), "online", user);
-            if (online)
-            {
-                connection.AddPendingPresence(stored);
-            }
-        }
-    }
-
-    private bool WantsTopic(BrokerTopic topic) => topic.Kind switch
-    {
-        BrokerTopicKind.Channel => _channels.SubscriberCount(topic.Name) > 0,
-        BrokerTopicKind.User => _users.Contains(topic.Name),
-        _ => !_disposed,
-    };
-
-    private void TopicFailed(BrokerTopic topic, Exception ex) => NodeLog.BrokerFailed(_logger, "subscribing to", topic.ToString(), ex.Message);
-
-    /// <summary>Waits until this node receives <paramref name="topic"/> (no wait on a single node).</summary>
-    private Task TopicReadyAsync(BrokerTopic topic) => _topics.ReadyAsync(topic);
-
-    private async Task ObserveAsync(Task task, string operation, string name)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            NodeLog.BrokerFailed(_logger, operation, name, ex.Message);
-        }
-    }
-
-    /// <summary>Sends a join or leave push to the channel's subscribers on every node, except the connection it is about.</summary>
-    private void AnnounceThroughBroker(string channel, byte[] frame, string exclude)
-    {
-        var message = new BrokerMessage { Kind = BrokerMessageKind.Frame, Data = frame, Origin = Id, Exclude = exclude };
-        _ = ObserveAsync(_broker.PublishAsync(BrokerTopic.Channel(channel), message, null).AsTask(), "presence push to", channel);
-    }
+    public int BrokerTopicCount => _broker.IsLocal ? 0 : _membership.Topics.Count;
 
     private sealed class BrokerListener(Node node) : IBrokerListener
     {
@@ -205,10 +87,6 @@ public sealed partial class Node
         }
     }
 
-    private static List<Connection> RentRecipients() => ConnectionHub.RentRecipients();
-
-    private static void ReturnRecipients(List<Connection> list) => ConnectionHub.ReturnRecipients(list);
-
     /// <summary>
     /// This node may have missed publications of <paramref name="topic"/>: its native connections with a stream there
     /// (history on the channel, or an inbox) are told to reconnect, and recover what they missed from history.
@@ -238,7 +116,7 @@ public sealed partial class Node
 
     private void MissedOnAllStreams(string reason)
     {
-        foreach (var topic in _topics.Subscribed())
+        foreach (var topic in _membership.Topics.Subscribed())
         {
             if (topic.Kind == BrokerTopicKind.Broadcast)
             {
@@ -251,7 +129,7 @@ public sealed partial class Node
     private async Task CheckPositionsLaterAsync(TimeSpan delay)
     {
         await Task.Delay(delay).ConfigureAwait(false);
-        foreach (var topic in _topics.Subscribed())
+        foreach (var topic in _membership.Topics.Subscribed())
         {
             if (topic.Kind == BrokerTopicKind.Broadcast || !_hub.TryGetLastSeen(topic, out var seen))
             {
@@ -259,7 +137,7 @@ public sealed partial class Node
             }
             try
             {
-                var pipes = topic.Kind == BrokerTopicKind.Channel ? _channelPipes : _userPipes;
+                var pipes = topic.Kind == BrokerTopicKind.Channel ? _hub.ChannelGates : _hub.UserGates;
                 var pipe = await pipes.EnterAsync(topic.Name, quiesce: false).ConfigureAwait(false);
                 try
                 {
@@ -295,11 +173,11 @@ public sealed partial class Node
         var list = users.Distinct(StringComparer.Ordinal).ToList();
         if (_broker.IsLocal)
         {
-            return (list.ToDictionary(u => u, _users.CountOf, StringComparer.Ordinal), _users.UserCount);
+            return (list.ToDictionary(u => u, _hub.Users.CountOf, StringComparer.Ordinal), _hub.Users.UserCount);
         }
         try
         {
-            var (counts, totalUsers) = await _online.CountAsync(list, cancellation).ConfigureAwait(false);
+            var (counts, totalUsers) = await _membership.Online.CountAsync(list, cancellation).ConfigureAwait(false);
             var result = new Dictionary<string, int>(list.Count, StringComparer.Ordinal);
             for (var i = 0; i < list.Count; i++)
             {

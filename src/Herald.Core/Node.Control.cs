@@ -1,4 +1,3 @@
-using Herald.Core.Connections;
 using Herald.Core.Control;
 using Herald.Core.Engine;
 using Herald.Protocol;
@@ -23,7 +22,7 @@ public sealed partial class Node
     /// </exception>
     public async ValueTask<int> ControlAsync(ControlCommand command, CancellationToken cancellation = default)
     {
-        var affected = Apply(command, Find(command.Target));
+        var affected = _control.Apply(command, _control.Find(command.Target));
         if (_broker.IsLocal || IsOwnClient(command.Target))
         {
             return affected;
@@ -49,37 +48,13 @@ public sealed partial class Node
             NodeLog.UnknownControlCommand(_logger, method);
             return;
         }
-        var targets = Find(decoded.Target);
+        var targets = _control.Find(decoded.Target);
         if (targets.Count > 0) // nothing to do, and nothing to complain about (a channel in no namespace) on a node without them
         {
-            Apply(decoded, targets);
+            _control.Apply(decoded, targets);
         }
     }
 
     private bool IsOwnClient(ControlTarget target) =>
         target.Kind == ControlTargetKind.Client && target.Id.StartsWith(_idPrefix, StringComparison.Ordinal);
-
-    private IReadOnlyList<Connection> Find(ControlTarget target) =>
-        target.Kind == ControlTargetKind.Client ? Find(null, target.Id) : Find(target.Id, null);
-
-    private int Apply(ControlCommand command, IReadOnlyList<Connection> targets)
-    {
-        switch (command)
-        {
-            case DisconnectCommand disconnect:
-                foreach (var connection in targets)
-                {
-                    connection.Disconnect(disconnect.Code, disconnect.Reason);
-                }
-                return targets.Count;
-            case SubscribeCommand subscribe:
-                return SubscribeFromServer(targets, subscribe.Channel);
-            case UnsubscribeCommand unsubscribe:
-                return UnsubscribeFromServer(targets, unsubscribe.Channel);
-            case SetAttributesCommand attributes:
-                return SetAttributesFromServer(targets, attributes.Attributes);
-            default:
-                throw new ArgumentException($"{command.GetType().Name} is not a control command this node can apply", nameof(command));
-        }
-    }
 }

@@ -27,17 +27,17 @@ public sealed partial class Node
     /// without subscribers here (a single-node store only: a cluster's history lives in Redis, with its own expiry).
     /// </summary>
     internal int ForgetIdleChannels(TimeSpan idle) =>
-        _history is IForgetsIdleStreams store ? store.ForgetIdle(idle, channel => _channels.SubscriberCount(channel) > 0) : 0;
+        _history is IForgetsIdleStreams store ? store.ForgetIdle(idle, channel => _hub.Channels.SubscriberCount(channel) > 0) : 0;
 
     /// <summary>How many entries each per-name table of this node holds now: what clients can make grow, for tests and diagnostics.</summary>
     internal TrackedState Tracked => new(
-        Channels: _channels.Count,
-        Users: _users.UserCount,
+        Channels: _hub.Channels.Count,
+        Users: _hub.Users.UserCount,
         StreamPipes: PipeCount,
         IdleChannelState: (_history as IForgetsIdleStreams)?.IdleStateCount ?? 0,
         IdempotencyKeys: _idempotency.Count,
-        AttributePairs: _index.PairCount,
-        Connections: _connections.Count);
+        AttributePairs: _hub.Attributes.PairCount,
+        Connections: _hub.Connections.Count);
 
     /// <summary>The sizes of the node's per-name tables (<see cref="Tracked"/>).</summary>
     internal readonly record struct TrackedState(int Channels, int Users, int StreamPipes, int IdleChannelState, int IdempotencyKeys,
@@ -75,7 +75,7 @@ public sealed partial class Node
             }
             if (_broker.IsConnected)
             {
-                _topics.Reconcile(BrokerTopic.Broadcast);
+                _membership.Topics.Reconcile(BrokerTopic.Broadcast);
             }
             _keepAlive.Sweep(NowTicks);
         }

@@ -26,7 +26,7 @@ public sealed partial class Node
     public async ValueTask RemoveHistoryAsync(string channel, CancellationToken cancellation = default)
     {
         ResolveForHistory(channel);
-        var pipe = await _channelPipes.EnterAsync(channel, quiesce: true, cancellation).ConfigureAwait(false);
+        var pipe = await _hub.ChannelGates.EnterAsync(channel, quiesce: true, cancellation).ConfigureAwait(false);
         try
         {
             await Stored(async () =>

@@ -5,7 +5,10 @@ using Herald.Core.Connections;
 using Herald.Core.Engine;
 using Herald.Core.Housekeeping;
 using Herald.Core.Hub;
+using Herald.Core.Protocols;
 using Herald.Core.Routing;
+using Herald.Core.Sessions;
+using Herald.Core.Control;
 using Herald.Core.Users;
 using Microsoft.Extensions.Logging;
 
@@ -20,28 +23,26 @@ namespace Herald.Core;
 /// <see cref="PublishAsync(Routing.PublishRequest, CancellationToken)"/>, the queries and <see cref="ControlAsync"/>.
 /// Every member is thread-safe.
 /// </summary>
-public sealed partial class Node : IDisposable
+public sealed partial class Node : IDisposable, IPublisher
 {
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly MonotonicClock _clock;
     private readonly ConnectionHub _hub;
-    // The hub's tables, named as the client session's code uses them.
-    private readonly ConnectionRegistry _connections;
-    private readonly ChannelTable _channels;
-    private readonly AttributeIndex _index;
-    private readonly UserIndex _users;
+    private readonly Membership _membership;
+    private readonly SessionServices _sessions;
+    private readonly ControlApplier _control;
     private readonly ChannelPolicy _policy;
-    private readonly ITokenVerifier? _verifier;
+    private readonly IBroker _broker;
     private readonly IHistoryStore _history;
     private readonly IInboxStore _inbox;
     private readonly IPresenceStore _presence;
+    private readonly IIdempotencyStore? _sharedIdempotency;
     private readonly IdempotencyCache _idempotency;
-    private volatile string? _storeError;
+    private readonly StoreHealth _store;
     private readonly string _idPrefix;
     private long _nextId;
     private volatile bool _shuttingDown;
-    private volatile bool _disposed;
 
     /// <summary>
     /// Creates a node; call <see cref="Dispose"/> to stop its keep-alive timer. <paramref name="engine"/> says where it
@@ -51,41 +52,40 @@ public sealed partial class Node : IDisposable
     public Node(NodeOptions options, ILogger<Node> logger, NodeEngine? engine = null, TimeProvider? time = null, ITokenVerifier? tokens = null)
     {
         engine ??= new NodeEngine();
-        _time = time ?? TimeProvider.System;
-        _sharedIdempotency = engine.Idempotency;
-        _presence = engine.Presence ?? new MemoryPresenceStore();
-        _online = new OnlineUsers(_presence);
         Options = options;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        _clock = new MonotonicClock(_time);
+        _store = new StoreHealth(logger);
+        _sharedIdempotency = engine.Idempotency;
+        _idempotency = new IdempotencyCache(options.IdempotencyWindow, _time);
+        _presence = engine.Presence ?? new MemoryPresenceStore();
         _history = engine.History ?? new MemoryHistoryStore(time);
         _inbox = engine.Inbox ?? new MemoryInboxStore(time);
         _broker = engine.Broker ?? new LocalBroker(_history, _inbox, _time);
-        _hub = new ConnectionHub(_time, trackPositions: !_broker.IsLocal);
-        (_connections, _channels, _users, _index) = (_hub.Connections, _hub.Channels, _hub.Users, _hub.Attributes);
-        (_channelPipes, _userPipes) = (_hub.ChannelGates, _hub.UserGates);
-        _policy = new ChannelPolicy(options);
-        _verifier = tokens;
-        _logger = logger;
-        _clock = new MonotonicClock(_time);
-        (_faultLog, _mistakeLog) = (LogThrottle.Default(_time), LogThrottle.Default(_time));
-        _idempotency = new IdempotencyCache(options.IdempotencyWindow, _time);
         _idPrefix = (engine.NodeId ?? Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6]) + "-";
         Id = _idPrefix.TrimEnd('-'); // once: every publish names its origin
         StartedAt = _time.GetUtcNow();
-        _keepAlive = new KeepAliveSweeper(_connections, options, logger);
+        _policy = new ChannelPolicy(options);
+        _hub = new ConnectionHub(_time, trackPositions: !_broker.IsLocal);
+        _membership = new Membership(_hub, _broker, _policy, _presence, options, Id, logger);
+        _sessions = new SessionServices(_hub, _membership, _policy, tokens, _history, _inbox, _presence, this, _store, options, _clock, _time, logger);
+        _control = new ControlApplier(_hub, _membership, _policy, options);
+        _faultLog = LogThrottle.Default(_time);
+        _keepAlive = new KeepAliveSweeper(_hub.Connections, options, logger);
         _timer = _time.CreateTimer(static s => ((Node)s!).Tick(), this, KeepAliveSweeper.Interval, KeepAliveSweeper.Interval);
-        _topics = new TopicSubscriptions(_broker, WantsTopic, TopicFailed);
         _broker.Start(new BrokerListener(this));
-        _topics.Reconcile(BrokerTopic.Broadcast);
+        _membership.Topics.Reconcile(BrokerTopic.Broadcast);
     }
 
     /// <summary>Completes once this node receives the cluster's broadcast topic (at once on a single node).</summary>
-    public Task BrokerReadyAsync() => TopicReadyAsync(BrokerTopic.Broadcast);
+    public Task BrokerReadyAsync() => _membership.TopicReadyAsync(BrokerTopic.Broadcast);
 
     /// <summary>This node's id (also the prefix of its connection ids).</summary>
     public string Id { get; }
 
     /// <summary>Users with at least one connection on this node.</summary>
-    public int UserCount => _users.UserCount;
+    public int UserCount => _hub.Users.UserCount;
 
     /// <summary>The settings this node runs with.</summary>
     public NodeOptions Options { get; }
@@ -94,41 +94,42 @@ public sealed partial class Node : IDisposable
     public DateTimeOffset StartedAt { get; }
 
     /// <summary>Open connections.</summary>
-    public int ConnectionCount => _connections.Count;
+    public int ConnectionCount => _hub.Connections.Count;
 
     /// <summary>Channels with at least one subscriber.</summary>
-    public int ChannelCount => _channels.Count;
+    public int ChannelCount => _hub.Channels.Count;
 
     /// <summary>Counters since start.</summary>
     public NodeCounters Counters { get; } = new();
 
-    internal AttributeIndex AttributeIndex => _index;
+    internal AttributeIndex AttributeIndex => _hub.Attributes;
 
     /// <summary>Now on the node's monotonic clock, in TimeSpan ticks.</summary>
     internal long NowTicks => _clock.Now;
 
     /// <summary>
-    /// Registers a new connection. Plain connections are ready at once (with no attributes) unless
-    /// <paramref name="plainToken"/> is given or tokens are required: then they wait for
-    /// <see cref="AuthenticatePlainAsync"/>. Native ones wait for <c>connect</c>. During shutdown the connection is
+    /// Registers a new connection. Connections whose protocol has no connect command (plain) are ready at once (with no
+    /// attributes) unless <paramref name="plainToken"/> is given or tokens are required: then they wait for
+    /// <see cref="AuthenticatePlainAsync"/>. The others (native) wait for <c>connect</c>. During shutdown the connection is
     /// closed straight away with code 4000.
     /// </summary>
     public Connection Open(IConnectionTransport transport, ConnectionKind kind, string remoteAddress, string? plainToken = null)
     {
         var id = _idPrefix + Interlocked.Increment(ref _nextId).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
-        var awaitingAuth = kind == ConnectionKind.Native || plainToken is not null || Options.RequireToken;
+        var protocol = ClientProtocols.For(kind);
+        var awaitingAuth = protocol.ConnectsByCommand || plainToken is not null || Options.RequireToken;
         var connection = new Connection(this, id, kind, transport, remoteAddress, NowTicks, awaitingAuth);
-        if (kind == ConnectionKind.Plain && transport is IKeepAliveTransport)
+        if (protocol.PingFrame is null && transport is IKeepAliveTransport)
         {
             // The first ping comes after half to all of the interval, so connections opened together (a reconnect
             // wave, a load balancer's restart) are not all pinged, and do not all answer, in the same tick.
             connection.LastPingTicks -= Random.Shared.NextInt64(Math.Max(1, Options.PingInterval.Ticks / 2));
         }
-        _connections.Add(connection);
+        _hub.Connections.Add(connection);
         Counters.ConnectionOpened();
         if (!awaitingAuth)
         {
-            _index.Set(connection, AttributeSet.Empty);
+            _hub.Attributes.Set(connection, AttributeSet.Empty);
         }
         NodeLog.ConnectionOpened(_logger, id, remoteAddress, kind);
         if (_shuttingDown)
@@ -139,59 +140,35 @@ public sealed partial class Node : IDisposable
     }
 
     /// <summary>Finds an open connection by id.</summary>
-    public bool TryGetConnection(string id, out Connection connection) => _connections.TryGet(id, out connection);
+    public bool TryGetConnection(string id, out Connection connection) => _hub.Connections.TryGet(id, out connection);
 
     /// <summary>Number of connections of <paramref name="user"/> on this node.</summary>
-    public int ConnectionCountOf(string user) => _users.CountOf(user);
+    public int ConnectionCountOf(string user) => _hub.Users.CountOf(user);
 
     /// <summary>Number of subscribers of <paramref name="channel"/> on this node.</summary>
-    public int SubscriberCount(string channel) => _channels.SubscriberCount(channel);
+    public int SubscriberCount(string channel) => _hub.Channels.SubscriberCount(channel);
 
     /// <summary>
     /// Called by the transport once the connection is gone, whatever the reason: removes it from every table.
     /// </summary>
     public void OnClosed(Connection connection, int? closeCode, string? closeReason)
     {
-        if (!_connections.Remove(connection))
+        if (!_hub.Connections.Remove(connection))
         {
             return;
         }
-        var channels = connection.MarkClosedAndTakeChannels();
-        foreach (var channel in channels)
-        {
-            RemoveFromChannel(channel, connection);
-            PresenceLeft(connection, channel);
-        }
-        _index.Remove(connection);
-        if (connection.UserId.Length > 0)
-        {
-            RemoveUserConnection(connection.UserId, connection);
-        }
+        _membership.LeaveAll(connection);
         Counters.ConnectionClosed();
         var seconds = TimeSpan.FromTicks(NowTicks - connection.OpenedAtTicks).TotalSeconds;
         NodeLog.ConnectionClosed(_logger, connection.Id, connection.RemoteAddress, closeCode ?? 1006, string.IsNullOrEmpty(closeReason) ? "" : " " + closeReason, Math.Round(seconds, 1));
     }
 
     /// <summary>The last storage error while it lasts (health reports it); null when storage works.</summary>
-    public string? StoreError => _storeError;
+    public string? StoreError => _store.Error;
 
-    private void StoreFailed(Exception ex)
-    {
-        if (_storeError is null)
-        {
-            NodeLog.StoreFailed(_logger, ex.Message, ex);
-        }
-        _storeError = ex.Message;
-    }
+    private void StoreFailed(Exception ex) => _store.Failed(ex);
 
-    private void StoreRecovered()
-    {
-        if (_storeError is not null)
-        {
-            _storeError = null;
-            NodeLog.StoreRecovered(_logger);
-        }
-    }
+    private void StoreRecovered() => _store.Recovered();
 
     internal void OnSlowConsumer(Connection connection)
     {
@@ -208,26 +185,26 @@ public sealed partial class Node : IDisposable
     public async Task ShutdownAsync(TimeSpan timeout)
     {
         _shuttingDown = true;
-        foreach (var connection in _connections.All)
+        foreach (var connection in _hub.Connections.All)
         {
             connection.Disconnect(Protocol.DisconnectCodes.Shutdown, "server shutting down");
         }
         var started = _time.GetTimestamp();
-        while (_connections.Count > 0 && _time.GetElapsedTime(started) < timeout)
+        while (_hub.Connections.Count > 0 && _time.GetElapsedTime(started) < timeout)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(20), _time).ConfigureAwait(false);
         }
-        foreach (var connection in _connections.All)
+        foreach (var connection in _hub.Connections.All)
         {
             connection.Abort();
         }
-        NodeLog.ShutdownComplete(_logger, (long)_time.GetElapsedTime(started).TotalMilliseconds, _connections.Count);
+        NodeLog.ShutdownComplete(_logger, (long)_time.GetElapsedTime(started).TotalMilliseconds, _hub.Connections.Count);
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        _disposed = true;
+        _membership.Stop();
         _timer.Dispose();
     }
 }

@@ -39,7 +39,7 @@ public sealed partial class Connection
                 // Whatever is queued will not be read in time: drop it and close so others are not held up.
                 pending.Clear();
                 _pendingBytes = 0;
-                BeginCloseLocked(DisconnectCodes.SlowConsumer, "slow consumer: send queue overflowed", push: false, out start);
+                BeginCloseLocked(DisconnectCodes.SlowConsumer, "slow consumer: send queue overflowed", push: null, out start);
                 accepted = false;
                 overflowed = true;
             }
@@ -71,7 +71,7 @@ public sealed partial class Connection
     }
 
     /// <summary>
-    /// Closes the connection with <paramref name="code"/>: native clients first get a disconnect push, then the close
+    /// Closes the connection with <paramref name="code"/>: the client first gets its protocol's disconnect frame (if any), then the close
     /// handshake follows everything already queued. Does nothing when the connection is already closing.
     /// </summary>
     public void Disconnect(int code, string reason)
@@ -83,7 +83,7 @@ public sealed partial class Connection
             {
                 return;
             }
-            BeginCloseLocked(code, reason, push: Kind == ConnectionKind.Native, out start);
+            BeginCloseLocked(code, reason, push: Protocol.DisconnectFrame(code, reason), out start);
         }
         if (start)
         {
@@ -91,14 +91,14 @@ public sealed partial class Connection
         }
     }
 
-    private void BeginCloseLocked(int code, string reason, bool push, out bool start)
+    private void BeginCloseLocked(int code, string reason, byte[]? push, out bool start)
     {
         _state = ConnectionState.Closing;
         CloseDeadlineTicks = _node.NowTicks + _node.Options.CloseTimeout.Ticks;
         var pending = _pending ??= new Queue<Outbound>(2);
-        if (push)
+        if (push is not null)
         {
-            pending.Enqueue(new Outbound(ServerFrames.Disconnect(code, reason), 0, null));
+            pending.Enqueue(new Outbound(push, 0, null));
         }
         pending.Enqueue(new Outbound(null, code, reason));
         start = !_flushing;

@@ -1,4 +1,5 @@
 using Herald.Core.Attributes;
+using Herald.Core.Protocols;
 
 namespace Herald.Core.Connections;
 
@@ -20,6 +21,7 @@ public sealed partial class Connection
         _node = node;
         Id = id;
         Kind = kind;
+        Protocol = ClientProtocols.For(kind);
         _transport = transport;
         RemoteAddress = remoteAddress;
         OpenedAtTicks = nowTicks;
@@ -33,6 +35,9 @@ public sealed partial class Connection
 
     /// <summary>Plain or native.</summary>
     public ConnectionKind Kind { get; }
+
+    /// <summary>The adapter that reads and writes this connection's frames (<see cref="ClientProtocols.For"/>).</summary>
+    internal IClientProtocol Protocol { get; }
 
     /// <summary>The peer's address as text, for logs.</summary>
     public string RemoteAddress { get; }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Herald.Core.Routing;
 
 namespace Herald.Core.Engine;
 

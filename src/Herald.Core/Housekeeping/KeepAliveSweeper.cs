@@ -5,10 +5,10 @@ using Microsoft.Extensions.Logging;
 namespace Herald.Core.Housekeeping;
 
 /// <summary>
-/// One sweep over a node's connections, run by the node's single timer (no timer per connection): pings native
-/// clients, closes stale ones and those that never sent connect, closes those whose token expired, and aborts closes
-/// that did not finish in time. Plain clients get WebSocket ping frames from here when their transport leaves them to
-/// the node (<see cref="IKeepAliveTransport"/>), otherwise from the transport's own timer. After a sweep that ran
+/// One sweep over a node's connections, run by the node's single timer (no timer per connection): pings clients
+/// whose protocol has a ping frame, closes stale ones and those that never sent their connect command, closes those whose token expired, and aborts closes
+/// that did not finish in time. Clients of a protocol without one get WebSocket ping frames from here when their
+/// transport leaves them to the node (<see cref="IKeepAliveTransport"/>), otherwise from the transport's own timer. After a sweep that ran
 /// seconds late (the node itself stalled), stale closes wait one pong timeout.
 /// </summary>
 internal sealed class KeepAliveSweeper(ConnectionRegistry connections, NodeOptions options, ILogger logger)
@@ -49,7 +49,7 @@ internal sealed class KeepAliveSweeper(ConnectionRegistry connections, NodeOptio
                     }
                     break;
                 case ConnectionState.AwaitingConnect:
-                    if (now - connection.OpenedAtTicks > connectTimeout && connection.Kind == ConnectionKind.Native)
+                    if (now - connection.OpenedAtTicks > connectTimeout && connection.Protocol.ConnectsByCommand)
                     {
                         NodeLog.ConnectTimedOut(logger, connection.Id, connection.RemoteAddress, options.ConnectTimeout.TotalSeconds);
                         connection.Disconnect(DisconnectCodes.ConnectTimeout, "no connect command in time");
@@ -59,8 +59,8 @@ internal sealed class KeepAliveSweeper(ConnectionRegistry connections, NodeOptio
                     NodeLog.TokenExpired(logger, connection.Id, connection.UserId);
                     connection.Disconnect(DisconnectCodes.TokenExpired, "token expired: get a new token and reconnect");
                     break;
-                // Native clients get the protocol's ping push; plain ones a WebSocket ping where the transport leaves it to the node.
-                case ConnectionState.Ready when connection.Kind == ConnectionKind.Native || connection.Transport is IKeepAliveTransport:
+                // A protocol with a ping frame gets it; the others a WebSocket ping where the transport leaves it to the node.
+                case ConnectionState.Ready when connection.Protocol.PingFrame is not null || connection.Transport is IKeepAliveTransport:
                     var silent = now - connection.LastReceivedTicks;
                     if (silent > stale && checkStale)
                     {
@@ -70,9 +70,9 @@ internal sealed class KeepAliveSweeper(ConnectionRegistry connections, NodeOptio
                     else if (now - connection.LastPingTicks >= ping)
                     {
                         connection.LastPingTicks = now;
-                        if (connection.Kind == ConnectionKind.Native)
+                        if (connection.Protocol.PingFrame is { } pingFrame)
                         {
-                            connection.TrySend(ServerFrames.PingPush);
+                            connection.TrySend(pingFrame);
                         }
                         else
                         {

@@ -102,7 +102,7 @@ internal sealed class ConnectionHub
         }
     }
 
-    /// <summary>Delivers to a channel's subscribers or a user's connections: a publication, or a ready-made frame (join, leave).</summary>
+    /// <summary>Delivers to a channel's subscribers or a user's connections: a publication, or a join or leave.</summary>
     private int DeliverToStream(BrokerTopic topic, BrokerMessage message)
     {
         var recipients = RentRecipients();
@@ -111,7 +111,8 @@ internal sealed class ConnectionHub
         {
             if (message.Kind == BrokerMessageKind.Frame)
             {
-                return SendFrame(recipients, message.Data, message.Exclude);
+                // The cluster wire carries joins and leaves as herald.v1 frames (PresenceWire: what earlier builds send).
+                return PresenceWire.TryRead(message.Data, out var change) ? SendEvent(recipients, change, message.Exclude) : 0;
             }
             if (message.Kind != BrokerMessageKind.Publication)
             {
@@ -129,13 +130,18 @@ internal sealed class ConnectionHub
         }
     }
 
-    /// <summary>Sends a ready-made native frame to the native connections among <paramref name="recipients"/>, except <paramref name="exclude"/>.</summary>
-    private static int SendFrame(List<Connection> recipients, byte[] frame, string exclude)
+    /// <summary>
+    /// Tells <paramref name="recipients"/> (ready, except <paramref name="exclude"/>) of <paramref name="clientEvent"/>,
+    /// each in its protocol's frame: encoded once per protocol, skipped by protocols that do not tell it. Returns how
+    /// many were sent it.
+    /// </summary>
+    public static int SendEvent(IReadOnlyList<Connection> recipients, ClientEvent clientEvent, string exclude = "")
     {
+        var frames = new EventFrames(clientEvent);
         var sent = 0;
         foreach (var connection in recipients)
         {
-            if (connection.Kind == ConnectionKind.Native && connection.State == ConnectionState.Ready && connection.Id != exclude)
+            if (connection.State == ConnectionState.Ready && connection.Id != exclude && frames.For(connection.Protocol) is { } frame)
             {
                 sent += connection.TrySend(frame) ? 1 : 0;
             }
@@ -168,7 +174,7 @@ internal sealed class ConnectionHub
                 {
                     continue;
                 }
-                var speaks = ClientProtocols.For(connection.Kind);
+                var speaks = connection.Protocol;
                 if (!ReferenceEquals(speaks, protocol))
                 {
                     (protocol, frame, oneCopy) = (speaks, null, speaks.OneCopyPerPublish);
@@ -221,7 +227,8 @@ internal sealed class ConnectionHub
     }
 
     /// <summary>
-    /// Tells the native connections of <paramref name="topic"/> that they may have missed publications: they are closed
+    /// Tells the connections of <paramref name="topic"/> whose protocol recovers (<see cref="IClientProtocol.Recovers"/>)
+    /// that they may have missed publications: they are closed
     /// with <see cref="DisconnectCodes.InsufficientState"/> and recover from history when they reconnect. Returns how many.
     /// </summary>
     public int AskToRecover(BrokerTopic topic)
@@ -231,7 +238,7 @@ internal sealed class ConnectionHub
         var count = 0;
         foreach (var connection in connections)
         {
-            if (connection.Kind == ConnectionKind.Native && connection.State == ConnectionState.Ready)
+            if (connection.Protocol.Recovers && connection.State == ConnectionState.Ready)
             {
                 connection.Disconnect(DisconnectCodes.InsufficientState, "messages may have been missed: reconnect and recover");
                 count++;

@@ -5,7 +5,7 @@ using Herald.Core.Sessions;
 namespace Herald.Core.Protocols;
 
 /// <summary>
-/// A client protocol: reads a connection's frames into calls on its <see cref="Node.ClientSession"/>, encodes what
+/// A client protocol: reads a connection's frames into calls on its <see cref="ClientSession"/>, encodes what
 /// the session answers (<see cref="ICommandReply"/>) into its own frames, and says which frame its clients get for a
 /// publication (<see cref="PushFrame"/>). The session knows no wire format; a new
 /// protocol (or a transport with frames of its own) is a new adapter beside <c>Plain/</c> and <c>HeraldV1/</c>.
@@ -18,7 +18,7 @@ namespace Herald.Core.Protocols;
 internal interface IClientProtocol
 {
     /// <summary>Runs one text frame from the session's client. Frames of one connection come one at a time, in order.</summary>
-    ValueTask OnTextFrameAsync(Node.ClientSession session, ReadOnlyMemory<byte> utf8);
+    ValueTask OnTextFrameAsync(ClientSession session, ReadOnlyMemory<byte> utf8);
 
     /// <summary>
     /// Tells the client its frame was not run (rate limit, invalid text, a binary frame, a server fault), tied to the
@@ -39,4 +39,32 @@ internal interface IClientProtocol
     /// the hub asks once per fan-out and protocol and shares the frame among the recipients.
     /// </summary>
     byte[] PushFrame(Publication publication, string? channel, ulong offset, bool inbox);
+
+    /// <summary>
+    /// The frame this protocol's clients get for <paramref name="clientEvent"/> (a join or leave, a subscription the
+    /// backend changed), or null when they are not told. Asked once per event and protocol, shared by the recipients.
+    /// </summary>
+    byte[]? EventFrame(ClientEvent clientEvent);
+
+    /// <summary>
+    /// Whether a connection of this protocol authenticates with a command after the upgrade (it is not ready until
+    /// then, and is closed when the command does not come within connect_timeout).
+    /// </summary>
+    bool ConnectsByCommand { get; }
+
+    /// <summary>
+    /// The frame the node sends every ping_interval to keep this protocol's connections alive and find dead ones (they
+    /// must answer within pong_timeout); null when the protocol has none, and the transport's WebSocket ping is used
+    /// where the transport leaves it to the node (<see cref="IKeepAliveTransport"/>).
+    /// </summary>
+    byte[]? PingFrame { get; }
+
+    /// <summary>
+    /// Whether this protocol's clients recover missed publications from history when they reconnect: after a gap the
+    /// node closes them with insufficient_state (4006) so they do. Clients that cannot recover are left connected.
+    /// </summary>
+    bool Recovers { get; }
+
+    /// <summary>The frame sent right before the server closes a connection, or null when the close code alone tells.</summary>
+    byte[]? DisconnectFrame(int code, string reason);
 }

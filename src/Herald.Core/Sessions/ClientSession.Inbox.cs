@@ -1,42 +1,38 @@
 using Herald.Core.Engine;
-using Herald.Core.Sessions;
 using Herald.Protocol;
 
-namespace Herald.Core;
+namespace Herald.Core.Sessions;
 
-public sealed partial class Node
+internal readonly partial struct ClientSession
 {
-    internal readonly partial struct ClientSession
+    /// <summary>
+    /// Acknowledges the user's inbox up to <paramref name="offset"/> (null: the client did not say): entries up to it
+    /// are not sent again on the next connect.
+    /// </summary>
+    public async ValueTask AckInboxAsync(ulong? offset, ICommandReply<InboxAckResult> reply)
     {
-        /// <summary>
-        /// Acknowledges the user's inbox up to <paramref name="offset"/> (null: the client did not say): entries up to it
-        /// are not sent again on the next connect.
-        /// </summary>
-        public async ValueTask AckInboxAsync(ulong? offset, ICommandReply<InboxAckResult> reply)
+        if (connection.UserId.Length == 0)
         {
-            if (connection.UserId.Length == 0)
-            {
-                reply.Failed(new CommandError(ErrorCodes.PermissionDenied, "inbox_ack needs a user: connect with a token whose sub is the user id"));
-                return;
-            }
-            if (offset is not { } upTo)
-            {
-                reply.Failed(new CommandError(ErrorCodes.BadRequest, "inbox_ack needs \"offset\": the newest inbox offset you have handled"));
-                return;
-            }
-            ulong acked;
-            try
-            {
-                acked = await node._inbox.AckAsync(connection.UserId, upTo).ConfigureAwait(false);
-                node.StoreRecovered();
-            }
-            catch (StoreUnavailableException ex)
-            {
-                node.StoreFailed(ex);
-                reply.Failed(new CommandError(ErrorCodes.StoreUnavailable, "storage failed, try again: " + ex.Message));
-                return;
-            }
-            reply.Succeeded(new InboxAckResult(acked));
+            reply.Failed(new CommandError(ErrorCodes.PermissionDenied, "inbox_ack needs a user: connect with a token whose sub is the user id"));
+            return;
         }
+        if (offset is not { } upTo)
+        {
+            reply.Failed(new CommandError(ErrorCodes.BadRequest, "inbox_ack needs \"offset\": the newest inbox offset you have handled"));
+            return;
+        }
+        ulong acked;
+        try
+        {
+            acked = await services.Inbox.AckAsync(connection.UserId, upTo).ConfigureAwait(false);
+            services.Store.Recovered();
+        }
+        catch (StoreUnavailableException ex)
+        {
+            services.Store.Failed(ex);
+            reply.Failed(new CommandError(ErrorCodes.StoreUnavailable, "storage failed, try again: " + ex.Message));
+            return;
+        }
+        reply.Succeeded(new InboxAckResult(acked));
     }
 }

@@ -1,4 +1,5 @@
 using Herald.Core.Connections;
+using Herald.Core.Control;
 using Herald.Core.Engine;
 using Herald.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -45,8 +46,8 @@ public sealed class ClusterNodeTests : IDisposable
         var (a, _) = NewNode();
         var (b, _) = NewNode();
         var (plain, transport) = b.Plain();
-        Assert.Equal(1, b.SubscribeFromServer([plain], "one"));
-        Assert.Equal(1, b.SubscribeFromServer([plain], "two"));
+        Assert.Equal(1, await b.ControlAsync(new SubscribeCommand(ControlTarget.Client(plain.Id), "one")));
+        Assert.Equal(1, await b.ControlAsync(new SubscribeCommand(ControlTarget.Client(plain.Id), "two")));
         await Until(() => b.BrokerTopicCount == 3, "node B listens to both channels");
 
         var result = a.Publish("""{"channels":["one","two"],"data":"hello"}""");

@@ -111,7 +111,7 @@ public sealed class HeraldV1ProtocolTests
     {
         using var node = NodeFixture.Create();
         var (connection, transport) = node.Native();
-        var session = new Node.ClientSession(node, connection);
+        var session = node.SessionFor(connection);
 
         await HeraldV1Protocol.Instance.OnTextFrameAsync(session, Encoding.UTF8.GetBytes("""{"id":2,"method":"subscribe","params":{"channel":"c"}}"""));
         await HeraldV1Protocol.Instance.OnTextFrameAsync(session, Encoding.UTF8.GetBytes("""{"id":3,"method":"subscribe","params":{"channel":"a b"}}"""));

@@ -11,7 +11,7 @@ namespace Herald.Core.Tests.Protocols;
 public sealed class PlainProtocolTests
 {
     private static ValueTask Frame(Node node, Connection connection, string text) =>
-        PlainProtocol.Instance.OnTextFrameAsync(new Node.ClientSession(node, connection), Encoding.UTF8.GetBytes(text));
+        PlainProtocol.Instance.OnTextFrameAsync(node.SessionFor(connection), Encoding.UTF8.GetBytes(text));
 
     [Fact]
     public async Task An_attribute_object_replaces_the_attributes_without_a_reply_and_ping_is_answered_with_pong()

@@ -24,18 +24,18 @@ public sealed class ClientSessionTests
     private static string Token(string user, string[]? channels = null, string? channel = null) =>
         TokenIssuer.Create(Secret, user, TimeSpan.FromHours(1), null, channels, channel);
 
-    private static (Node.ClientSession Session, Connection Connection, RecordingTransport Transport) Open(Node node)
+    private static (ClientSession Session, Connection Connection, RecordingTransport Transport) Open(Node node)
     {
         var transport = new RecordingTransport();
         var connection = node.Open(transport, ConnectionKind.Native, "127.0.0.1:7");
-        return (new Node.ClientSession(node, connection), connection, transport);
+        return (node.SessionFor(connection), connection, transport);
     }
 
     private static ConnectRequest Connect(string? token = null, AttributeSet? attributes = null, IReadOnlyDictionary<string, StreamPosition>? since = null,
         CommandError? attributesError = null, CommandError? sinceError = null) =>
         new(token, attributes ?? AttributeSet.Empty, attributesError, since, sinceError);
 
-    private static async Task<Node.ClientSession> ConnectedAsync(Node node, string? token = null)
+    private static async Task<ClientSession> ConnectedAsync(Node node, string? token = null)
     {
         var (session, _, _) = Open(node);
         var reply = new RecordingReply<ConnectResult>();

@@ -23,12 +23,33 @@ internal sealed class HeraldV1Protocol : IClientProtocol
     public byte[] PushFrame(Routing.Publication publication, string? channel, ulong offset, bool inbox) =>
         inbox && offset != 0 ? publication.InboxFrame(offset) : publication.NativeFrame(channel, offset);
 
+    /// <inheritdoc />
+    /// <remarks><c>{"push":"join"|"leave",...}</c> and <c>{"push":"subscribe"|"unsubscribe","channel":...}</c>.</remarks>
+    public byte[]? EventFrame(ClientEvent clientEvent) => clientEvent switch
+    {
+        PresenceChanged p => ServerFrames.Presence(p.Joined ? ProtocolNames.Pushes.Join : ProtocolNames.Pushes.Leave, p.Channel, p.Client, p.User, p.Info),
+        SubscriptionChangedByServer s => ServerFrames.SubscriptionChanged(s.Subscribed ? ProtocolNames.Pushes.Subscribe : ProtocolNames.Pushes.Unsubscribe, s.Channel),
+        _ => null,
+    };
+
+    /// <inheritdoc />
+    public bool ConnectsByCommand => true;
+
+    /// <inheritdoc />
+    public byte[]? PingFrame => ServerFrames.PingPush;
+
+    /// <inheritdoc />
+    public bool Recovers => true;
+
+    /// <inheritdoc />
+    public byte[]? DisconnectFrame(int code, string reason) => ServerFrames.Disconnect(code, reason);
+
     private HeraldV1Protocol()
     {
     }
 
     /// <inheritdoc />
-    public async ValueTask OnTextFrameAsync(Node.ClientSession session, ReadOnlyMemory<byte> utf8)
+    public async ValueTask OnTextFrameAsync(ClientSession session, ReadOnlyMemory<byte> utf8)
     {
         var connection = session.Connection;
         if (!ClientCommandParser.TryParse(utf8, out var command, out var parseError))
@@ -93,7 +114,7 @@ internal sealed class HeraldV1Protocol : IClientProtocol
         new HeraldV1Reply(connection, ClientCommandParser.PeekId(frame)).Failed(error);
 
     /// <summary><c>attrs</c>: <c>{"attrs":{...}}</c> replaces the client's attributes.</summary>
-    private static void SetAttributes(Node.ClientSession session, ReadOnlyMemory<byte> parameters, HeraldV1Reply reply)
+    private static void SetAttributes(ClientSession session, ReadOnlyMemory<byte> parameters, HeraldV1Reply reply)
     {
         if (!JsonObjectFields.TryGetRaw(parameters, "attrs"u8, out var raw, out _))
         {

@@ -32,7 +32,23 @@ internal sealed class PlainProtocol : IClientProtocol
     public byte[] PushFrame(Routing.Publication publication, string? channel, ulong offset, bool inbox) => publication.PlainFrame;
 
     /// <inheritdoc />
-    public ValueTask OnTextFrameAsync(Node.ClientSession session, ReadOnlyMemory<byte> utf8)
+    /// <remarks>Plain clients receive publications and error objects only.</remarks>
+    public byte[]? EventFrame(ClientEvent clientEvent) => null;
+
+    /// <inheritdoc />
+    public bool ConnectsByCommand => false;
+
+    /// <inheritdoc />
+    public byte[]? PingFrame => null;
+
+    /// <inheritdoc />
+    public bool Recovers => false;
+
+    /// <inheritdoc />
+    public byte[]? DisconnectFrame(int code, string reason) => null;
+
+    /// <inheritdoc />
+    public ValueTask OnTextFrameAsync(ClientSession session, ReadOnlyMemory<byte> utf8)
     {
         var trimmed = utf8.Span.Trim(" \t\r\n"u8);
         if (trimmed.SequenceEqual("ping"u8))
@@ -57,9 +73,9 @@ internal sealed class PlainProtocol : IClientProtocol
 
     /// <summary>
     /// Authenticates a connection with the token from its upgrade request (null: none); see
-    /// <see cref="Node.ClientSession.AuthenticateAsync"/>.
+    /// <see cref="ClientSession.AuthenticateAsync"/>.
     /// </summary>
-    public static ValueTask AuthenticateAsync(Node.ClientSession session, string? token, CancellationToken cancellation) =>
+    public static ValueTask AuthenticateAsync(ClientSession session, string? token, CancellationToken cancellation) =>
         session.AuthenticateAsync(token, TokenRequired, cancellation);
 
     /// <summary>Plain clients hear only of errors: a success changes their attributes silently.</summary>

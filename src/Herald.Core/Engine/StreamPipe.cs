@@ -1,4 +1,4 @@
-namespace Herald.Core.Routing;
+namespace Herald.Core.Engine;
 
 /// <summary>
 /// Orders the publications of one stream (a channel's history or a user's inbox) on this node. Appends are started

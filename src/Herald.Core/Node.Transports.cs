@@ -9,12 +9,19 @@ namespace Herald.Core;
 
 public sealed partial class Node
 {
-    // Clients cannot fill the log: one line per kind of mistake, and per kind of fault, every 10 s.
+    // Clients cannot fill the log: one line per kind of fault every 10 s.
     private readonly LogThrottle _faultLog;
-    private readonly LogThrottle _mistakeLog;
 
-    /// <summary>The adapter that reads and writes the frames of <paramref name="connection"/>.</summary>
-    private static IClientProtocol ProtocolOf(Connection connection) => ClientProtocols.For(connection.Kind);
+    /// <summary>The session that runs <paramref name="connection"/>'s commands (a value: no allocation).</summary>
+    internal ClientSession SessionFor(Connection connection) => new(_sessions, connection);
+
+    /// <summary>
+    /// Authenticates a plain client that passed <c>?token=</c> (or must, when tokens are required): a valid token makes
+    /// it ready with the token's user, attributes and channels; otherwise it is closed with 4503 (invalid or missing)
+    /// or 4005 (expired).
+    /// </summary>
+    public ValueTask AuthenticatePlainAsync(Connection connection, string? token, CancellationToken cancellation = default) =>
+        PlainProtocol.AuthenticateAsync(SessionFor(connection), token, cancellation);
 
     /// <summary>
     /// Handles one complete text message. Plain clients: a JSON object replaces the attributes, the text <c>ping</c>
@@ -29,7 +36,7 @@ public sealed partial class Node
         {
             return;
         }
-        var protocol = ProtocolOf(connection);
+        var protocol = connection.Protocol;
         if (!connection.TryTakeRateToken(Options.ClientMessageRate, now))
         {
             protocol.Refuse(connection, utf8.Span, new CommandError(ErrorCodes.LimitExceeded,
@@ -40,13 +47,13 @@ public sealed partial class Node
         // string read from it by an adapter and every byte passed on (data, attributes, channel names) is valid text.
         if (!JsonText.TryValidate(utf8.Span, out var textError))
         {
-            ClientMistake(connection, ErrorCodes.InvalidText, textError);
+            _sessions.ClientMistake(connection, ErrorCodes.InvalidText, textError);
             protocol.Refuse(connection, utf8.Span, new CommandError(ErrorCodes.InvalidText, textError));
             return;
         }
         try
         {
-            await protocol.OnTextFrameAsync(new ClientSession(this, connection), utf8).ConfigureAwait(false);
+            await protocol.OnTextFrameAsync(SessionFor(connection), utf8).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -69,24 +76,15 @@ public sealed partial class Node
     public void OnBinaryMessage(Connection connection)
     {
         connection.LastReceivedTicks = NowTicks;
-        ClientMistake(connection, ErrorCodes.BadRequest, "binary frame");
-        ProtocolOf(connection).Refuse(connection, default,
+        _sessions.ClientMistake(connection, ErrorCodes.BadRequest, "binary frame");
+        connection.Protocol.Refuse(connection, default,
             new CommandError(ErrorCodes.BadRequest, "binary frames are not supported: send JSON as a text frame"));
     }
 
     /// <summary>A message over <see cref="NodeOptions.MaxMessageSize"/>: the connection is closed with 4501.</summary>
     public void OnMessageTooLarge(Connection connection)
     {
-        ClientMistake(connection, ErrorCodes.MessageTooLarge, "message too large");
+        _sessions.ClientMistake(connection, ErrorCodes.MessageTooLarge, "message too large");
         connection.Disconnect(DisconnectCodes.MessageTooLarge, $"message larger than {Options.MaxMessageSize} bytes (setting max_message_size)");
-    }
-
-    /// <summary>Logs a client's bad message: a debug line per kind of mistake (the error code) and interval.</summary>
-    private void ClientMistake(Connection connection, int code, string error)
-    {
-        if (_mistakeLog.ShouldLog(code.ToString(System.Globalization.CultureInfo.InvariantCulture), out var suppressed))
-        {
-            NodeLog.BadClientMessage(_logger, connection.Id, error, LogThrottle.Note(suppressed));
-        }
     }
 }

@@ -1,7 +1,7 @@
 using Herald.Core.Engine;
-using Herald.Core.Routing;
+using Herald.Core.Hub;
 
-namespace Herald.Core.Tests.Broker;
+namespace Herald.Core.Tests.Hub;
 
 public sealed class TopicSubscriptionsTests
 {

@@ -1,6 +1,6 @@
 using Herald.Core.Engine;
 
-namespace Herald.Core.Routing;
+namespace Herald.Core.Hub;
 
 /// <summary>
 /// Keeps this node subscribed to the broker topics of exactly the channels and users it has connections for. After any
