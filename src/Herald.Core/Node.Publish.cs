@@ -14,7 +14,7 @@ public sealed partial class Node
     /// <summary>
     /// Publishes through the engine's broker, one path for a single node and a cluster: each target channel with
     /// history (and each target user, when inboxes are on) gets the publication appended and handed out in one step,
-    /// in offset order, and every node delivers what the broker hands it (<see cref="OnBrokerMessageAsync"/>). Each frame
+    /// in offset order, and every node delivers what the broker hands it (<see cref="Hub.BrokerReceiver"/>). Each frame
     /// is encoded once and shared by all recipients; a recipient whose send queue is full is disconnected instead of
     /// slowing the others. On a single node the result counts the connections reached; in a cluster they are reached on
     /// every node as the broker hands the publication out, so the count is unknown here (-1).
@@ -132,7 +132,7 @@ public sealed partial class Node
 
     private PublishResult Finish(ref PublishOutcome outcome, Publication publication)
     {
-        Counters.Published(); // deliveries are counted where they are made (OnBrokerMessageAsync)
+        Counters.Published(); // deliveries are counted where they are made (Hub.BrokerReceiver)
         var delivered = _broker.IsLocal ? publication.Delivered : -1;
         if (outcome.Failure is { } failure)
         {

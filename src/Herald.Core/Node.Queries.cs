@@ -4,7 +4,6 @@ using Herald.Core.Connections;
 using Herald.Core.Engine;
 using Herald.Core.Hub;
 using Herald.Core.Protocols.HeraldV1;
-using Herald.Protocol;
 
 namespace Herald.Core;
 

@@ -1,6 +1,5 @@
 using Herald.Core.Connections;
 using Herald.Core.Protocols;
-using Herald.Core.Protocols.HeraldV1;
 using Herald.Core.Protocols.Plain;
 using Herald.Core.Sessions;
 using Herald.Protocol;

@@ -2,14 +2,13 @@ using Herald.Core.Attributes;
 using Herald.Core.Auth;
 using Herald.Core.Channels;
 using Herald.Core.Connections;
+using Herald.Core.Control;
 using Herald.Core.Engine;
 using Herald.Core.Housekeeping;
 using Herald.Core.Hub;
 using Herald.Core.Protocols;
 using Herald.Core.Routing;
 using Herald.Core.Sessions;
-using Herald.Core.Control;
-using Herald.Core.Users;
 using Microsoft.Extensions.Logging;
 
 namespace Herald.Core;
@@ -74,7 +73,7 @@ public sealed partial class Node : IDisposable, IPublisher
         _faultLog = LogThrottle.Default(_time);
         _keepAlive = new KeepAliveSweeper(_hub.Connections, options, logger);
         _timer = _time.CreateTimer(static s => ((Node)s!).Tick(), this, KeepAliveSweeper.Interval, KeepAliveSweeper.Interval);
-        _broker.Start(new BrokerListener(this));
+        _broker.Start(new BrokerReceiver(_hub, _membership.Topics, _policy, _history, _inbox, options, Counters, Id, ApplyControl, logger));
         _membership.Topics.Reconcile(BrokerTopic.Broadcast);
     }
 
