@@ -1,3 +1,4 @@
+using Herald.Core.Channels;
 using Herald.Core.Connections;
 using Herald.Core.Control;
 using Herald.Core.Engine;
@@ -13,10 +14,10 @@ public sealed class ClusterNodeTests : IDisposable
     private readonly MemoryPresenceStore _presence = new();
     private readonly List<Node> _nodes = [];
 
-    private (Node Node, IBroker Broker) NewNode()
+    private (Node Node, IBroker Broker) NewNode(NodeOptions? options = null)
     {
         var broker = _hub.Connect();
-        var node = new Node(new NodeOptions { HistorySize = 1_000_000 }, NullLogger<Node>.Instance, new NodeEngine { History = _hub.History, Inbox = _hub.Inbox, Presence = _presence, Broker = broker });
+        var node = new Node(options ?? new NodeOptions { HistorySize = 1_000_000 }, NullLogger<Node>.Instance, new NodeEngine { History = _hub.History, Inbox = _hub.Inbox, Presence = _presence, Broker = broker });
         _nodes.Add(node);
         node.BrokerReadyAsync().Wait();
         return (node, broker);
@@ -174,6 +175,70 @@ public sealed class ClusterNodeTests : IDisposable
         await Until(() => Offsets(earlyTransport).Count == 5, "every offset reached the early subscriber");
         await Until(() => Offsets(lateTransport).Contains(5UL), "offset 5 reached the late subscriber");
         Assert.Equal([2UL, 3UL, 4UL, 5UL], Offsets(lateTransport));
+    }
+
+    private static NodeOptions JoinLeaveOptions() => new() { Namespaces = [new NamespaceOptions { Name = "chat", JoinLeave = true }] };
+
+    /// <summary>What a broker of another node (of any build) received: the messages of the topics it subscribed to.</summary>
+    private sealed class RecordingListener : IBrokerListener
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<(BrokerTopic Topic, BrokerMessage Message)> Received { get; } = new();
+
+        public ValueTask OnMessageAsync(BrokerTopic topic, BrokerMessage message)
+        {
+            Received.Enqueue((topic, message));
+            return ValueTask.CompletedTask;
+        }
+
+        public void OnSubscriptionsRestored()
+        {
+        }
+
+        public void OnMessagesMissed(BrokerTopic topic, string reason)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task A_join_sent_by_a_node_of_the_previous_build_reaches_native_subscribers_as_it_was_sent_and_plain_ones_not_at_all()
+    {
+        var (b, _) = NewNode(JoinLeaveOptions());
+        var (native, nativeTransport) = b.Native();
+        b.Send(native, """{"id":2,"method":"subscribe","params":{"channel":"chat:1"}}""");
+        var (plain, plainTransport) = b.Plain();
+        Assert.Equal(1, await b.ControlAsync(new SubscribeCommand(ControlTarget.Client(plain.Id), "chat:1")));
+        await Until(() => b.BrokerTopicCount == 2, "node B listens to the channel");
+
+        // The bytes a node of the previous build puts on the cluster wire for a join: the herald.v1 push itself.
+        const string fromOldNode = """{"push":"join","channel":"chat:1","client":"old-7","user":"7","info":{"name":"Ann","tags":["a",1]}}""";
+        var old = _hub.Connect();
+        await old.PublishAsync(BrokerTopic.Channel("chat:1"), new BrokerMessage
+        {
+            Kind = BrokerMessageKind.Frame, Data = System.Text.Encoding.UTF8.GetBytes(fromOldNode), Origin = "old", Exclude = "old-7",
+        }, null);
+
+        await Until(() => nativeTransport.Texts.Contains(fromOldNode), "the native subscriber got the join as the old node sent it");
+        Assert.DoesNotContain(plainTransport.Texts, t => t.Contains("\"push\"", StringComparison.Ordinal) || t.Contains("old-7", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_join_of_this_build_goes_on_the_cluster_wire_exactly_as_the_previous_build_sent_it()
+    {
+        var (b, _) = NewNode(JoinLeaveOptions());
+        var old = _hub.Connect();
+        var listener = new RecordingListener();
+        old.Start(listener);
+        await old.SubscribeAsync(BrokerTopic.Channel("chat:1"));
+
+        var (native, _) = b.Native();
+        b.Send(native, """{"id":2,"method":"subscribe","params":{"channel":"chat:1"}}""");
+        b.Send(native, """{"id":3,"method":"unsubscribe","params":{"channel":"chat:1"}}""");
+
+        await Until(() => listener.Received.Count(r => r.Message.Kind == BrokerMessageKind.Frame) == 2, "the old node received the join and the leave");
+        var frames = listener.Received.Where(r => r.Message.Kind == BrokerMessageKind.Frame).Select(r => r.Message).ToList();
+        Assert.Equal(ServerFrames.Presence(ProtocolNames.Pushes.Join, "chat:1", native.Id, "", default), frames[0].Data);
+        Assert.Equal(ServerFrames.Presence(ProtocolNames.Pushes.Leave, "chat:1", native.Id, "", default), frames[1].Data);
+        Assert.All(frames, f => Assert.Equal(native.Id, f.Exclude));
     }
 
     /// <summary>Offsets the connection got, in the order it got them: from the subscribe reply, then live.</summary>
