@@ -6,7 +6,7 @@ public enum BrokerMessageKind : byte
     /// <summary>Deliver a publication to the topic's connections (or, on the broadcast topic, to those matching <see cref="BrokerMessage.Where"/>).</summary>
     Publication = (byte)'P',
 
-    /// <summary>Deliver a ready-made native frame (a join or leave push) to the channel's native subscribers.</summary>
+    /// <summary>Deliver a join or leave to the channel's subscribers; the data is the herald.v1 push, as earlier builds send it (Hub/PresenceWire).</summary>
     Frame = (byte)'F',
 
     /// <summary>Apply a control command (<see cref="BrokerMessage.Data"/> is its JSON) to this node's connections.</summary>
