@@ -135,7 +135,7 @@ internal sealed class ConnectionHub
     /// each in its protocol's frame: encoded once per protocol, skipped by protocols that do not tell it. Returns how
     /// many were sent it.
     /// </summary>
-    public static int SendEvent(IReadOnlyList<Connection> recipients, ClientEvent clientEvent, string exclude = "")
+    private static int SendEvent(List<Connection> recipients, ClientEvent clientEvent, string exclude)
     {
         var frames = new EventFrames(clientEvent);
         var sent = 0;
