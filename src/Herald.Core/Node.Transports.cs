@@ -6,6 +6,10 @@ using Herald.Protocol;
 
 namespace Herald.Core;
 
+/// <summary>
+/// What transports call for a connection's traffic: its frames go to its protocol's adapter, which runs them on the
+/// connection's <see cref="ClientSession"/>; bad input gets an error in the client's protocol and affects nobody else.
+/// </summary>
 public sealed partial class Node
 {
     // Clients cannot fill the log: one line per kind of fault every 10 s.
