@@ -58,7 +58,8 @@ internal sealed class Publication
 
     /// <summary>
     /// Whether <paramref name="connection"/> is the one this publication skips (<see cref="ExceptConnection"/>): it is
-    /// neither sent the publication nor counted as reached.
+    /// neither sent the publication nor counted as reached. The publication is stored all the same, so a skipped
+    /// connection that follows offsets sees one missing live and would get it back from history on recovery.
     /// </summary>
     public bool Excludes(Connection connection) => ExceptConnection is { } except && string.Equals(connection.Id, except, StringComparison.Ordinal);
 
