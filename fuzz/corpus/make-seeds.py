@@ -149,6 +149,8 @@ b("unknown-field", '{"channel":"news","v":{"x":[1,2]},"data":null}')
 b("data-deep", '{"channel":"news","data":' + "[" * 70 + "]" * 70 + "}")
 b("escaped-names", '{"channel":"n\\u0065ws","user":"4\\u0032","data":"\\u00e9"}')
 b("not-object", "[1,2]")
+b("event", '{"channel":"news","event":"App\\\\Events\\\\Order|Paid","data":{"n":1}}')
+b("event-bad", '{"where":{},"event":"a\\u200bb","data":1}')
 
 # udp: the same bodies as datagrams, for the ingress without and with udp_secret
 SECRET = b"herald-fuzz-udp-secret"

@@ -275,7 +275,7 @@ public sealed partial class HeraldClient
                 OnPublicationPush(message);
                 break;
             case ProtocolNames.Pushes.Inbox:
-                OnInboxPush(message.GetProperty("offset").GetUInt64(), message.GetProperty("data").Clone());
+                OnInboxPush(message.GetProperty("offset").GetUInt64(), message.GetProperty("data").Clone(), EventOf(message));
                 break;
             case ProtocolNames.Pushes.Subscribe:
                 OnServerSubscribed(message.GetProperty("channel").GetString()!);

@@ -15,7 +15,7 @@ public sealed partial class HeraldClient
 {
     private readonly Lock _streamLock = new();
     private readonly Dictionary<string, ChannelStream> _streams = new(StringComparer.Ordinal);
-    private readonly List<(ulong Offset, JsonElement Data)> _heldInbox = [];
+    private readonly List<(ulong Offset, JsonElement Data, string? Event)> _heldInbox = [];
     private ulong _inboxOffset;
     private ulong _connectPending;
 
@@ -133,7 +133,7 @@ public sealed partial class HeraldClient
                 var at = publication.GetProperty("offset").GetUInt64();
                 if (at > stream.Offset)
                 {
-                    _publications.Writer.TryWrite(new Publication(channel, at, publication.GetProperty("data").Clone(), Recovered: true));
+                    _publications.Writer.TryWrite(new Publication(channel, at, publication.GetProperty("data").Clone(), Recovered: true) { Event = EventOf(publication) });
                     stream.Offset = at;
                 }
             }
@@ -155,36 +155,36 @@ public sealed partial class HeraldClient
         }
         var held = stream.Held.ToArray();
         stream.Held.Clear();
-        foreach (var (offset, data) in held)
+        foreach (var (offset, data, eventName) in held)
         {
             if (stream.PendingCalls.Count > 0)
             {
-                stream.Held.Add((offset, data)); // a resync started: keep the rest in order behind it
+                stream.Held.Add((offset, data, eventName)); // a resync started: keep the rest in order behind it
             }
             else if (offset > stream.Offset || stream.Epoch.Length == 0 && stream.Offset == 0)
             {
-                OnLivePublication(channel, stream, offset, data, ref failed);
+                OnLivePublication(channel, stream, offset, data, eventName, ref failed);
             }
         }
     }
 
     /// <summary>A live publication of a channel with history that the client tracks.</summary>
-    private void OnLivePublication(string channel, ChannelStream stream, ulong offset, JsonElement data, ref List<string>? failed)
+    private void OnLivePublication(string channel, ChannelStream stream, ulong offset, JsonElement data, string? eventName, ref List<string>? failed)
     {
         if (stream.PendingCalls.Count > 0)
         {
-            stream.Held.Add((offset, data));
+            stream.Held.Add((offset, data, eventName));
             return;
         }
         if (offset == stream.Offset + 1 || stream.Epoch.Length == 0 && stream.Offset == 0)
         {
-            _publications.Writer.TryWrite(new Publication(channel, offset, data));
+            _publications.Writer.TryWrite(new Publication(channel, offset, data) { Event = eventName });
             stream.Offset = offset;
             return;
         }
         // Within one connection a channel's offsets grow by one. Anything else means publications were missed or the
         // stream started a new epoch (its history was removed): ask the server, holding what follows until it answers.
-        stream.Held.Add((offset, data));
+        stream.Held.Add((offset, data, eventName));
         var since = stream.Since;
         var id = NextId();
         stream.PendingCalls.Add(id);
@@ -241,20 +241,25 @@ public sealed partial class HeraldClient
         var channel = message.TryGetProperty("channel", out var c) ? c.GetString() : null;
         var offset = message.TryGetProperty("offset", out var o) ? o.GetUInt64() : 0;
         var data = message.GetProperty("data").Clone();
+        var eventName = EventOf(message);
         List<string>? failed = null;
         lock (_streamLock)
         {
             if (channel is not null && offset != 0 && _streams.TryGetValue(channel, out var stream))
             {
-                OnLivePublication(channel, stream, offset, data, ref failed);
+                OnLivePublication(channel, stream, offset, data, eventName, ref failed);
             }
             else
             {
-                _publications.Writer.TryWrite(new Publication(channel, offset, data));
+                _publications.Writer.TryWrite(new Publication(channel, offset, data) { Event = eventName });
             }
         }
         RaiseRecoveryFailed(failed);
     }
+
+    /// <summary>The event name of a publication or inbox entry (a push or a stored one), null when the publish named none.</summary>
+    private static string? EventOf(JsonElement publication) =>
+        publication.TryGetProperty("event", out var eventName) && eventName.ValueKind == JsonValueKind.String ? eventName.GetString() : null;
 
     /// <summary>The backend subscribed this connection (<c>subscribe</c> push): track the channel from its first publication.</summary>
     private void OnServerSubscribed(string channel)
@@ -346,12 +351,12 @@ public sealed partial class HeraldClient
                 }
                 foreach (var entry in inbox.GetProperty("publications").EnumerateArray())
                 {
-                    DeliverInbox(entry.GetProperty("offset").GetUInt64(), entry.GetProperty("data").Clone());
+                    DeliverInbox(entry.GetProperty("offset").GetUInt64(), entry.GetProperty("data").Clone(), EventOf(entry));
                 }
             }
-            foreach (var (offset, data) in _heldInbox)
+            foreach (var (offset, data, eventName) in _heldInbox)
             {
-                DeliverInbox(offset, data);
+                DeliverInbox(offset, data, eventName);
             }
             _heldInbox.Clear();
         }
@@ -379,28 +384,28 @@ public sealed partial class HeraldClient
     }
 
     /// <summary>An <c>inbox</c> push, in the receive loop.</summary>
-    private void OnInboxPush(ulong offset, JsonElement data)
+    private void OnInboxPush(ulong offset, JsonElement data, string? eventName)
     {
         lock (_streamLock)
         {
             if (_connectPending != 0)
             {
-                _heldInbox.Add((offset, data));
+                _heldInbox.Add((offset, data, eventName));
                 return;
             }
-            DeliverInbox(offset, data);
+            DeliverInbox(offset, data, eventName);
         }
     }
 
     /// <summary>Hands an inbox entry to the app once: entries up to the last one handed over were already delivered.</summary>
-    private void DeliverInbox(ulong offset, JsonElement data)
+    private void DeliverInbox(ulong offset, JsonElement data, string? eventName)
     {
         if (offset <= _inboxOffset)
         {
             return;
         }
         _inboxOffset = offset;
-        _inbox.Writer.TryWrite(new InboxEntry(offset, data));
+        _inbox.Writer.TryWrite(new InboxEntry(offset, data) { Event = eventName });
     }
 
     /// <summary>The connection ended: replies pending on it never come, and what was held is recovered on the next one.</summary>

@@ -78,6 +78,8 @@ public sealed partial class Node
             Origin = Id,
             PublishId = targets > 1 && !_broker.IsLocal ? Id + "." + Interlocked.Increment(ref _nextPublishId).ToString(System.Globalization.CultureInfo.InvariantCulture) : "",
             Targets = Math.Max(1, targets),
+            Event = request.Event,
+            Exclude = request.ExceptConnection ?? "",
             Local = _broker.IsLocal ? publication : null,
         };
         // A publish narrowed by "where" reaches only some of a channel's subscribers (or of a user's devices): it is

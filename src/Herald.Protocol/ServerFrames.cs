@@ -43,10 +43,11 @@ public static class ServerFrames
 
     /// <summary>
     /// A publication push. <paramref name="channel"/> is null for attribute-targeted publishes; <paramref name="offset"/>
-    /// is 0 for channels without history.
+    /// is 0 for channels without history; <paramref name="eventName"/> is null when the publish named no event (the
+    /// field is then left out, so clients that predate it see the frame they always saw).
     /// </summary>
-    public static byte[] Publication(string? channel, ReadOnlyMemory<byte> data, ulong offset = 0) =>
-        Write((channel, data, offset), static (w, s) =>
+    public static byte[] Publication(string? channel, ReadOnlyMemory<byte> data, ulong offset = 0, string? eventName = null) =>
+        Write((channel, data, offset, eventName), static (w, s) =>
         {
             w.WriteStartObject();
             w.WriteString("push"u8, ProtocolNames.Pushes.Publication);
@@ -58,18 +59,26 @@ public static class ServerFrames
             {
                 w.WriteNumber("offset"u8, s.offset);
             }
+            if (s.eventName is not null)
+            {
+                w.WriteString("event"u8, s.eventName);
+            }
             w.WritePropertyName("data"u8);
             w.WriteRawValue(s.data.Span, skipInputValidation: true);
             w.WriteEndObject();
         });
 
-    /// <summary>An entry of the user's inbox: <c>{"push":"inbox","offset":N,"data":...}</c>.</summary>
-    public static byte[] InboxEntry(ulong offset, ReadOnlyMemory<byte> data) =>
-        Write((offset, data), static (w, s) =>
+    /// <summary>An entry of the user's inbox: <c>{"push":"inbox","offset":N,"event":"e","data":...}</c> (no event: none named).</summary>
+    public static byte[] InboxEntry(ulong offset, ReadOnlyMemory<byte> data, string? eventName = null) =>
+        Write((offset, data, eventName), static (w, s) =>
         {
             w.WriteStartObject();
             w.WriteString("push"u8, ProtocolNames.Pushes.Inbox);
             w.WriteNumber("offset"u8, s.offset);
+            if (s.eventName is not null)
+            {
+                w.WriteString("event"u8, s.eventName);
+            }
             w.WritePropertyName("data"u8);
             w.WriteRawValue(s.data.Span, skipInputValidation: true);
             w.WriteEndObject();

@@ -53,7 +53,7 @@ internal sealed class RedisBroker : IBroker
             var ttl = Retention.Milliseconds(limits.Ttl);
             RedisKey[] keys = [_keys.HistoryMeta(topic.Name), _keys.HistoryEntries(topic.Name), _keys.ChannelTopic(topic.Name)];
             RedisValue[] args = [message.Data, now, Retention.Size(limits), ttl, Epochs.New(), Retention.PositionMilliseconds(ttl, _positionTtl),
-                BrokerEnvelope.Kind(message), BrokerEnvelope.Rest(message), sharded];
+                message.Event ?? "", BrokerEnvelope.Kind(message), BrokerEnvelope.Rest(message), sharded];
             var result = (RedisResult[])(await _redis.EvaluateAsync(StreamScripts.HistoryAppendPublish, keys, args, "history append", cancellation).ConfigureAwait(false))!;
             return new StreamPosition((ulong)(long)result[0], (string)result[1]!);
         }
@@ -62,7 +62,7 @@ internal sealed class RedisBroker : IBroker
             var ttl = Retention.Milliseconds(inboxLimits.Ttl);
             RedisKey[] keys = [_keys.InboxMeta(topic.Name), _keys.InboxEntries(topic.Name), _keys.UserTopic(topic.Name)];
             RedisValue[] args = [message.Data, now, Retention.Size(inboxLimits), ttl, Retention.PositionMilliseconds(ttl, _positionTtl),
-                BrokerEnvelope.Kind(message), BrokerEnvelope.Rest(message), sharded];
+                message.Event ?? "", BrokerEnvelope.Kind(message), BrokerEnvelope.Rest(message), sharded];
             var offset = await _redis.EvaluateAsync(StreamScripts.InboxAppendPublish, keys, args, "inbox append", cancellation).ConfigureAwait(false);
             return new StreamPosition((ulong)(long)offset, "");
         }

@@ -19,12 +19,13 @@ internal sealed class RedisHistoryStore(RedisRunner redis, RedisKeys keys, TimeP
     private readonly AppendOrder _order = new();
 
     /// <inheritdoc />
-    public ValueTask<StreamPosition> AppendAsync(string channel, byte[] data, RetentionLimits limits, CancellationToken cancellation = default)
+    public ValueTask<StreamPosition> AppendAsync(string channel, byte[] data, RetentionLimits limits, string? eventName = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentNullException.ThrowIfNull(data);
         var ttl = Retention.Milliseconds(limits.Ttl);
-        RedisValue[] args = [data, time.GetUtcNow().ToUnixTimeMilliseconds(), Retention.Size(limits), ttl, Epochs.New(), Retention.PositionMilliseconds(ttl, positionTtl)];
+        RedisValue[] args = [data, time.GetUtcNow().ToUnixTimeMilliseconds(), Retention.Size(limits), ttl, Epochs.New(), Retention.PositionMilliseconds(ttl, positionTtl),
+            eventName ?? ""];
         RedisKey[] streamKeys = [keys.HistoryMeta(channel), keys.HistoryEntries(channel)];
         return new(_order.SendAsync(channel, () => AppendAsync(streamKeys, args, cancellation)));
     }
@@ -39,12 +40,7 @@ internal sealed class RedisHistoryStore(RedisRunner redis, RedisKeys keys, TimeP
     public async ValueTask<HistoryPage> ReadAsync(string channel, ulong sinceOffset, int limit, bool newestFirst, CancellationToken cancellation = default)
     {
         var result = await ReadAsync(channel, Retention.Offset(sinceOffset), Math.Max(0, limit), newestFirst, cancellation).ConfigureAwait(false);
-        var publications = new List<StoredPublication>((result.Length - 3) / 3);
-        for (var i = 3; i + 2 < result.Length; i += 3)
-        {
-            publications.Add(new StoredPublication((ulong)(long)result[i], (byte[])result[i + 2]!, DateTimeOffset.FromUnixTimeMilliseconds((long)result[i + 1])));
-        }
-        return new HistoryPage(Position(result), publications, (ulong)(long)result[2]);
+        return new HistoryPage(Position(result), StoredEntries.Read(result, 3), (ulong)(long)result[2]);
     }
 
     /// <inheritdoc />

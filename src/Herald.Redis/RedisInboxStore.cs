@@ -14,11 +14,11 @@ namespace Herald.Redis;
 internal sealed class RedisInboxStore(RedisRunner redis, RedisKeys keys, TimeProvider time, TimeSpan positionTtl) : IInboxStore
 {
     /// <inheritdoc />
-    public async ValueTask<ulong> AppendAsync(string user, byte[] data, RetentionLimits limits, CancellationToken cancellation = default)
+    public async ValueTask<ulong> AppendAsync(string user, byte[] data, RetentionLimits limits, string? eventName = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         var ttl = Retention.Milliseconds(limits.Ttl);
-        RedisValue[] args = [data, time.GetUtcNow().ToUnixTimeMilliseconds(), Retention.Size(limits), ttl, Retention.PositionMilliseconds(ttl, positionTtl)];
+        RedisValue[] args = [data, time.GetUtcNow().ToUnixTimeMilliseconds(), Retention.Size(limits), ttl, Retention.PositionMilliseconds(ttl, positionTtl), eventName ?? ""];
         var offset = await redis.EvaluateAsync(StreamScripts.InboxAppend, Keys(user), args, "inbox append", cancellation).ConfigureAwait(false);
         return (ulong)(long)offset;
     }
@@ -28,12 +28,7 @@ internal sealed class RedisInboxStore(RedisRunner redis, RedisKeys keys, TimePro
     {
         RedisValue[] args = [sinceOffset is { } since ? Retention.Offset(since) : -1, Math.Max(0, limit), time.GetUtcNow().ToUnixTimeMilliseconds()];
         var result = (RedisResult[])(await redis.EvaluateAsync(StreamScripts.InboxRead, Keys(user), args, "inbox read", cancellation).ConfigureAwait(false))!;
-        var entries = new List<StoredPublication>((result.Length - 2) / 3);
-        for (var i = 2; i + 2 < result.Length; i += 3)
-        {
-            entries.Add(new StoredPublication((ulong)(long)result[i], (byte[])result[i + 2]!, DateTimeOffset.FromUnixTimeMilliseconds((long)result[i + 1])));
-        }
-        return new InboxPage((ulong)(long)result[0], (ulong)(long)result[1], entries);
+        return new InboxPage((ulong)(long)result[0], (ulong)(long)result[1], StoredEntries.Read(result, 2));
     }
 
     /// <inheritdoc />

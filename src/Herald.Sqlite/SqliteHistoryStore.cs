@@ -24,7 +24,7 @@ internal sealed class SqliteHistoryStore(SqliteWriter writer, SqliteReader reade
     public int ForgetIdle(TimeSpan idle, Func<string, bool> inUse) => _reserved.Forget(idle, inUse);
 
     /// <inheritdoc />
-    public ValueTask<StreamPosition> AppendAsync(string channel, byte[] data, RetentionLimits limits, CancellationToken cancellation = default)
+    public ValueTask<StreamPosition> AppendAsync(string channel, byte[] data, RetentionLimits limits, string? eventName = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentNullException.ThrowIfNull(data);
@@ -39,7 +39,7 @@ internal sealed class SqliteHistoryStore(SqliteWriter writer, SqliteReader reade
                 // its reservation until a later write finds it, so a failed commit cannot lose the reserved epoch.
                 _reserved.Remove(channel);
             }
-            return new StreamPosition(session.Append(stream, data, limits), stream.Epoch);
+            return new StreamPosition(session.Append(stream, data, eventName, limits), stream.Epoch);
         }, cancellation));
     }
 

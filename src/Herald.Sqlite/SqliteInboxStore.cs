@@ -10,11 +10,11 @@ namespace Herald.Sqlite;
 internal sealed class SqliteInboxStore(SqliteWriter writer, SqliteReader reader, TimeProvider time) : IInboxStore
 {
     /// <inheritdoc />
-    public ValueTask<ulong> AppendAsync(string user, byte[] data, RetentionLimits limits, CancellationToken cancellation = default)
+    public ValueTask<ulong> AppendAsync(string user, byte[] data, RetentionLimits limits, string? eventName = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(data);
-        return new(writer.WriteAsync(session => session.Append(session.FindOrCreate(StreamKind.Inbox, user, ""), data, limits), cancellation));
+        return new(writer.WriteAsync(session => session.Append(session.FindOrCreate(StreamKind.Inbox, user, ""), data, eventName, limits), cancellation));
     }
 
     /// <inheritdoc />

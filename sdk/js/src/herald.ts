@@ -401,11 +401,13 @@ export class Herald extends Emitter<HeraldEvents> {
         const pub: Publication = { data: frame.data };
         if (frame.channel !== undefined) pub.channel = frame.channel;
         if (frame.offset !== undefined) pub.offset = frame.offset;
+        if (frame.event !== undefined) pub.event = frame.event;
         const sub = pub.channel !== undefined ? this.subs.get(pub.channel) : undefined;
         return sub && sub.state !== 'unsubscribed' ? sub.handlePublication(pub) : this.emit('publication', pub);
       }
       case 'inbox': {
         const entry: InboxEntry = { offset: frame.offset, data: frame.data };
+        if (frame.event !== undefined) entry.event = frame.event;
         return this.inbox.live(entry) ? this.emit('inbox', entry) : undefined;
       }
       case 'join':

@@ -26,7 +26,9 @@ export class InboxDelivery {
     for (const entry of inbox.publications || []) {
       const json = JSON.stringify(entry.data);
       this.seen.set(entry.offset, json);
-      if (before.get(entry.offset) !== json) fresh.push({ offset: entry.offset, data: entry.data });
+      if (before.get(entry.offset) !== json) {
+        fresh.push(entry.event === undefined ? { offset: entry.offset, data: entry.data } : { offset: entry.offset, event: entry.event, data: entry.data });
+      }
     }
     return fresh;
   }

@@ -10,6 +10,7 @@ export interface StreamPosition {
 /** A stored publication as it appears in recovery and inbox lists. */
 export interface StoredPublication {
   offset: number;
+  event?: string;
   data: unknown;
 }
 
@@ -40,10 +41,14 @@ export interface ConnectResult {
   inbox?: InboxState;
 }
 
-/** A publication pushed to the client. `channel` and `offset` are absent when the publish had none. */
+/**
+ * A publication pushed to the client. `channel` and `offset` are absent when the publish had none; `event` is the
+ * event name the publish gave (`"event"` of the publish body), absent when it gave none.
+ */
 export interface Publication<T = unknown> {
   channel?: string;
   offset?: number;
+  event?: string;
   data: T;
 }
 
@@ -55,9 +60,10 @@ export interface PresenceEvent {
   info?: unknown;
 }
 
-/** One entry of the user's inbox, from the connect reply or an `inbox` push. */
+/** One entry of the user's inbox, from the connect reply or an `inbox` push; `event` as in `Publication`. */
 export interface InboxEntry<T = unknown> {
   offset: number;
+  event?: string;
   data: T;
 }
 

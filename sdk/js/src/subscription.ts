@@ -165,7 +165,9 @@ export class Subscription<T = unknown> extends Emitter<SubscriptionEvents<T>> {
       for (const p of result.publications || []) {
         if (p.offset < expected) continue;
         if (p.offset > expected && !(fromAnywhere && delivered === 0)) recovered = false;
-        this.deliver({ channel: this.channel, offset: p.offset, data: p.data as T });
+        const pub: Publication<T> = { channel: this.channel, offset: p.offset, data: p.data as T };
+        if (p.event !== undefined) pub.event = p.event;
+        this.deliver(pub);
         delivered++;
         expected = p.offset + 1;
       }

@@ -28,7 +28,7 @@ internal sealed class ChannelStream
     public HashSet<ulong> PendingCalls { get; } = [];
 
     /// <summary>Live publications read while a reply is pending, in arrival order.</summary>
-    public List<(ulong Offset, JsonElement Data)> Held { get; } = [];
+    public List<(ulong Offset, JsonElement Data, string? Event)> Held { get; } = [];
 
     /// <summary>The <c>since</c> to recover from, or null when nothing was received yet and the epoch is unknown.</summary>
     public (ulong Offset, string Epoch)? Since => Epoch.Length > 0 || Offset > 0 ? (Offset, Epoch) : null;

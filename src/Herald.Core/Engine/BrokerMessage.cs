@@ -46,8 +46,14 @@ public sealed class BrokerMessage
     /// <summary>The attribute filter as JSON, or null.</summary>
     public byte[]? Where { get; init; }
 
-    /// <summary>A client id not to deliver to (the connection a presence push is about), or empty.</summary>
+    /// <summary>
+    /// A client id not to deliver to, or empty: the connection a presence push is about, or the connection a publication
+    /// skips (<see cref="Routing.PublishRequest.ExceptConnection"/>, live delivery only: it is not stored).
+    /// </summary>
     public string Exclude { get; init; } = "";
+
+    /// <summary>The event name of a publication (<see cref="Routing.PublishRequest.Event"/>), or null: none.</summary>
+    public string? Event { get; init; }
 
     /// <summary>
     /// The publication as the publishing node prepared it (frames encoded lazily once, the filter parsed, the plain
@@ -69,6 +75,7 @@ public sealed class BrokerMessage
         DataIsString = DataIsString,
         Where = Where,
         Exclude = Exclude,
+        Event = Event,
         Local = Local,
     };
 }

@@ -10,8 +10,11 @@ namespace Herald.Core.Engine;
 /// </summary>
 public interface IHistoryStore
 {
-    /// <summary>Stores <paramref name="data"/> as the next publication of <paramref name="channel"/>.</summary>
-    ValueTask<StreamPosition> AppendAsync(string channel, byte[] data, RetentionLimits limits, CancellationToken cancellation = default);
+    /// <summary>
+    /// Stores <paramref name="data"/> as the next publication of <paramref name="channel"/>, with its event name
+    /// (<paramref name="eventName"/>, null: none), which reads return as it was given.
+    /// </summary>
+    ValueTask<StreamPosition> AppendAsync(string channel, byte[] data, RetentionLimits limits, string? eventName = null, CancellationToken cancellation = default);
 
     /// <summary>
     /// Reads publications with offsets above <paramref name="sinceOffset"/> (oldest first), or the newest ones

@@ -8,8 +8,11 @@ namespace Herald.Core.Engine;
 /// </summary>
 public interface IInboxStore
 {
-    /// <summary>Stores <paramref name="data"/> as the user's next inbox entry and returns its offset.</summary>
-    ValueTask<ulong> AppendAsync(string user, byte[] data, RetentionLimits limits, CancellationToken cancellation = default);
+    /// <summary>
+    /// Stores <paramref name="data"/> as the user's next inbox entry, with its event name (<paramref name="eventName"/>,
+    /// null: none), and returns its offset.
+    /// </summary>
+    ValueTask<ulong> AppendAsync(string user, byte[] data, RetentionLimits limits, string? eventName = null, CancellationToken cancellation = default);
 
     /// <summary>Entries after <paramref name="sinceOffset"/> (null: after the acknowledged offset), oldest first, at most <paramref name="limit"/>.</summary>
     ValueTask<InboxPage> ReadAsync(string user, ulong? sinceOffset, int limit, CancellationToken cancellation = default);

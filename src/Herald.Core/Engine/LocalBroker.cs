@@ -109,7 +109,7 @@ public sealed class LocalBroker : IBroker
         var pipe = await pipes.EnterAsync(topic.Name, quiesce: false, cancellation).ConfigureAwait(false);
         try
         {
-            appending = StartAppend(topic, message.Data, limits, cancellation);
+            appending = StartAppend(topic, message, limits, cancellation);
             (previous, done) = pipe.Enqueue();
         }
         finally
@@ -142,13 +142,13 @@ public sealed class LocalBroker : IBroker
         }
     }
 
-    private Task<StreamPosition> StartAppend(BrokerTopic topic, byte[] data, RetentionLimits limits, CancellationToken cancellation)
+    private Task<StreamPosition> StartAppend(BrokerTopic topic, BrokerMessage message, RetentionLimits limits, CancellationToken cancellation)
     {
         try
         {
             return topic.Kind == BrokerTopicKind.Channel
-                ? _history.AppendAsync(topic.Name, data, limits, cancellation).AsTask()
-                : AsPosition(_inbox.AppendAsync(topic.Name, data, limits, cancellation));
+                ? _history.AppendAsync(topic.Name, message.Data, limits, message.Event, cancellation).AsTask()
+                : AsPosition(_inbox.AppendAsync(topic.Name, message.Data, limits, message.Event, cancellation));
         }
         catch (Exception ex)
         {

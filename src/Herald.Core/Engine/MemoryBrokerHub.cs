@@ -87,11 +87,11 @@ public sealed class MemoryBrokerHub
         {
             if (stream is { } limits && topic.Kind == BrokerTopicKind.Channel)
             {
-                position = Completed(History.AppendAsync(topic.Name, message.Data, limits, cancellation));
+                position = Completed(History.AppendAsync(topic.Name, message.Data, limits, message.Event, cancellation));
             }
             else if (stream is { } inboxLimits && topic.Kind == BrokerTopicKind.User)
             {
-                position = new StreamPosition(Completed(Inbox.AppendAsync(topic.Name, message.Data, inboxLimits, cancellation)), "");
+                position = new StreamPosition(Completed(Inbox.AppendAsync(topic.Name, message.Data, inboxLimits, message.Event, cancellation)), "");
             }
             var delivered = position.Offset == 0 ? message : message.At(position);
             NodeBroker[] nodes;

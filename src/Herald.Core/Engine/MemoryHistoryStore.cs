@@ -18,7 +18,7 @@ public sealed class MemoryHistoryStore(TimeProvider? time = null) : IHistoryStor
     public int IdleStateCount => _reserved.Count + _streams.Count;
 
     /// <inheritdoc />
-    public ValueTask<StreamPosition> AppendAsync(string channel, byte[] data, RetentionLimits limits, CancellationToken cancellation = default)
+    public ValueTask<StreamPosition> AppendAsync(string channel, byte[] data, RetentionLimits limits, string? eventName = null, CancellationToken cancellation = default)
     {
         var now = _time.GetUtcNow();
         while (true)
@@ -35,7 +35,7 @@ public sealed class MemoryHistoryStore(TimeProvider? time = null) : IHistoryStor
                 stream.Limits = limits;
                 stream.LastUsed = _time.GetTimestamp();
                 var offset = ++stream.Top;
-                stream.Entries.Enqueue(new StoredPublication(offset, data, now));
+                stream.Entries.Enqueue(new StoredPublication(offset, data, now, eventName));
                 Trim(stream, limits, now);
                 return ValueTask.FromResult(new StreamPosition(offset, stream.Epoch));
             }

@@ -9,7 +9,7 @@ public sealed class MemoryInboxStore(TimeProvider? time = null) : IInboxStore
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <inheritdoc />
-    public ValueTask<ulong> AppendAsync(string user, byte[] data, RetentionLimits limits, CancellationToken cancellation = default)
+    public ValueTask<ulong> AppendAsync(string user, byte[] data, RetentionLimits limits, string? eventName = null, CancellationToken cancellation = default)
     {
         var inbox = _inboxes.GetOrAdd(user, static _ => new Inbox());
         var now = _time.GetUtcNow();
@@ -17,7 +17,7 @@ public sealed class MemoryInboxStore(TimeProvider? time = null) : IInboxStore
         {
             inbox.Limits = limits;
             var offset = ++inbox.Top;
-            inbox.Entries.Enqueue(new StoredPublication(offset, data, now));
+            inbox.Entries.Enqueue(new StoredPublication(offset, data, now, eventName));
             Trim(inbox, now);
             return ValueTask.FromResult(offset);
         }

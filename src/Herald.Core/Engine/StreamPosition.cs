@@ -10,7 +10,8 @@ public readonly record struct StreamPosition(ulong Offset, string Epoch);
 /// <param name="Offset">Its offset in the channel's stream (or the user's inbox).</param>
 /// <param name="Data">The publication's data as raw JSON.</param>
 /// <param name="Time">When it was stored.</param>
-public sealed record StoredPublication(ulong Offset, byte[] Data, DateTimeOffset Time);
+/// <param name="Event">The event name it was published with; null when none.</param>
+public sealed record StoredPublication(ulong Offset, byte[] Data, DateTimeOffset Time, string? Event = null);
 
 /// <summary>How much history a channel keeps: the newest <paramref name="Size"/> publications no older than <paramref name="Ttl"/>.</summary>
 public readonly record struct RetentionLimits(int Size, TimeSpan Ttl)

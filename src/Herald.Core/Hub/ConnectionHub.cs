@@ -170,7 +170,7 @@ internal sealed class ConnectionHub
         {
             foreach (var connection in recipients)
             {
-                if (connection.State != ConnectionState.Ready || (where is not null && !connection.Attributes.Matches(where)))
+                if (connection.State != ConnectionState.Ready || (where is not null && !connection.Attributes.Matches(where)) || publication.Excludes(connection))
                 {
                     continue;
                 }
@@ -259,7 +259,11 @@ internal sealed class ConnectionHub
     /// carried (once per topic: a cluster's broker hands each topic its own copy).
     /// </summary>
     private static Publication PublicationOf(BrokerMessage message) =>
-        message.Local ?? new Publication(message.Data, message.DataIsString, message.Where is null ? null : AttributeJson.ReadWhere(message.Where));
+        message.Local ?? new Publication(message.Data, message.DataIsString, message.Where is null ? null : AttributeJson.ReadWhere(message.Where))
+        {
+            Event = message.Event,
+            ExceptConnection = message.Exclude.Length == 0 ? null : message.Exclude,
+        };
 
     /// <summary>For a publish another node sent to several topics: whether a plain connection is reached for the first time (it gets one copy).</summary>
     private Func<Connection, bool> FirstTimeFor(string publishId)

@@ -25,6 +25,8 @@ internal sealed class Publication
     public Publication(PublishRequest request, FlushDispatch dispatch = FlushDispatch.Inline)
         : this(request.Data, request.DataIsString, request.Where, dispatch)
     {
+        Event = request.Event;
+        ExceptConnection = request.ExceptConnection;
     }
 
     /// <summary>Prepares the delivery of <paramref name="data"/> (raw JSON), narrowed by <paramref name="where"/> when given.</summary>
@@ -39,6 +41,12 @@ internal sealed class Publication
     /// <summary>The publication's data as raw JSON.</summary>
     public byte[] Data { get; }
 
+    /// <summary>The event name it carries (null: none), in every frame that can tell it.</summary>
+    public string? Event { get; init; }
+
+    /// <summary>The id of a connection that does not receive it although targeted (the Pusher sender's socket), or null.</summary>
+    public string? ExceptConnection { get; init; }
+
     /// <summary>The attribute filter recipients must match, or null.</summary>
     public WhereFilter? Where { get; }
 
@@ -48,6 +56,13 @@ internal sealed class Publication
     /// <summary>Connections this node queued the publication for so far, over all its topics.</summary>
     public int Delivered => Volatile.Read(ref _delivered);
 
+    /// <summary>
+    /// Whether <paramref name="connection"/> is the one this publication skips (<see cref="ExceptConnection"/>): it is
+    /// neither sent the publication nor counted as reached. The publication is stored all the same, so a skipped
+    /// connection that follows offsets sees one missing live and would get it back from history on recovery.
+    /// </summary>
+    public bool Excludes(Connection connection) => ExceptConnection is { } except && string.Equals(connection.Id, except, StringComparison.Ordinal);
+
     /// <summary>What plain clients receive: the string itself when data is a JSON string, else the JSON text.</summary>
     public byte[] PlainFrame => _plain ??= _dataIsString ? Unquote(Data) : Data;
 
@@ -56,13 +71,13 @@ internal sealed class Publication
     {
         if (channel is null)
         {
-            return _nativeNoChannel ??= ServerFrames.Publication(null, Data);
+            return _nativeNoChannel ??= ServerFrames.Publication(null, Data, 0, Event);
         }
         // One immutable entry swapped as a whole: a thread never pairs one channel's name with another's frame.
         var cached = Volatile.Read(ref _native);
         if (cached is null || !ReferenceEquals(cached.Channel, channel) || cached.Offset != offset)
         {
-            cached = new NativeFrameCache(channel, offset, ServerFrames.Publication(channel, Data, offset));
+            cached = new NativeFrameCache(channel, offset, ServerFrames.Publication(channel, Data, offset, Event));
             Volatile.Write(ref _native, cached);
         }
         return cached.Frame;
@@ -74,7 +89,7 @@ internal sealed class Publication
         var cached = Volatile.Read(ref _inbox);
         if (cached is null || cached.Offset != offset)
         {
-            cached = new NativeFrameCache("", offset, ServerFrames.InboxEntry(offset, Data));
+            cached = new NativeFrameCache("", offset, ServerFrames.InboxEntry(offset, Data, Event));
             Volatile.Write(ref _inbox, cached);
         }
         return cached.Frame;

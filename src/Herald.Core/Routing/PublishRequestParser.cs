@@ -7,7 +7,7 @@ namespace Herald.Core.Routing;
 
 /// <summary>
 /// Reads the publish body shared by UDP and HTTP:
-/// <c>{"channel":"c"|"channels":["a","b"], "user":"42"|"users":["42","43"], "where":{"k":"v"|["v1","v2"]}, "data":...}</c>.
+/// <c>{"channel":"c"|"channels":["a","b"], "user":"42"|"users":["42","43"], "where":{"k":"v"|["v1","v2"]}, "event":"e", "data":...}</c>.
 /// </summary>
 public static class PublishRequestParser
 {
@@ -25,6 +25,7 @@ public static class PublishRequestParser
         List<string>? channels = null;
         List<string>? users = null;
         string? idempotencyKey = null;
+        string? eventName = null;
         WhereFilter? where = null;
         byte[]? data = null;
         var dataIsString = false;
@@ -84,6 +85,23 @@ public static class PublishRequestParser
                         return Fail(out errorCode, out error, ErrorCodes.BadRequest, "\"idempotency_key\" must be a string of 1 to 256 bytes");
                     }
                     idempotencyKey = reader.GetString();
+                }
+                else if (reader.ValueTextEquals("event"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Null)
+                    {
+                        continue;
+                    }
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        return Fail(out errorCode, out error, ErrorCodes.BadRequest, "\"event\" must be a string (an event name such as \"order.shipped\")");
+                    }
+                    eventName = reader.GetString();
+                    if (!EventName.IsValid(eventName, out var eventError))
+                    {
+                        return Fail(out errorCode, out error, ErrorCodes.BadRequest, eventError);
+                    }
                 }
                 else if (reader.ValueTextEquals("user"u8))
                 {
@@ -208,7 +226,7 @@ public static class PublishRequestParser
         {
             return Fail(out errorCode, out error, ErrorCodes.BadRequest, "the publish has no \"data\"");
         }
-        request = new PublishRequest([.. targets], where, data, dataIsString, userTargets, idempotencyKey);
+        request = new PublishRequest([.. targets], where, data, dataIsString, userTargets, idempotencyKey) { Event = eventName };
         errorCode = 0;
         error = "";
         return true;

@@ -11,6 +11,13 @@ namespace Herald.Redis.Internal;
 /// the kind's letter, flags <c>s</c> when the data is a JSON string else <c>-</c>). The history and inbox scripts write
 /// the head (kind, offset, epoch) themselves, since Redis assigns the offset; <see cref="Rest"/> is what follows it.
 /// None of the text fields can hold <c>|</c> (node ids, publish ids, epochs and client ids are made by Herald).
+/// <para>
+/// A publication's event name rides in the exclude field, after a space: <c>exclude event</c> (the exclude part may be
+/// empty), with <c>%</c>, <c>|</c> and space written as <c>%25</c>, <c>%7C</c> and <c>%20</c>. That field is where a
+/// node of the build before events reads past it: such a node uses the exclude field for join and leave frames only,
+/// so it delivers the publication as before, without the event and without the exclusion. A message from such a node
+/// has no space there and reads as a publication without an event.
+/// </para>
 /// </summary>
 internal static class BrokerEnvelope
 {
@@ -22,7 +29,7 @@ internal static class BrokerEnvelope
     {
         var where = message.Where ?? [];
         var head = string.Create(CultureInfo.InvariantCulture,
-            $"|{message.Origin}|{message.PublishId}|{message.Targets}|{(message.DataIsString ? 's' : '-')}|{message.Exclude}|{where.Length}|");
+            $"|{message.Origin}|{message.PublishId}|{message.Targets}|{(message.DataIsString ? 's' : '-')}|{ExcludeField(message)}|{where.Length}|");
         var headBytes = Encoding.UTF8.GetBytes(head);
         var rest = new byte[headBytes.Length + where.Length + message.Data.Length];
         headBytes.CopyTo(rest, 0);
@@ -71,6 +78,7 @@ internal static class BrokerEnvelope
         {
             return null;
         }
+        var (exclude, eventName) = ReadExcludeField(rest[fields[6]]);
         return new BrokerMessage
         {
             Kind = kind,
@@ -80,9 +88,31 @@ internal static class BrokerEnvelope
             PublishId = Encoding.UTF8.GetString(rest[fields[3]]),
             Targets = targets,
             DataIsString = rest[fields[5]].SequenceEqual("s"u8),
-            Exclude = Encoding.UTF8.GetString(rest[fields[6]]),
+            Exclude = exclude,
+            Event = eventName,
             Where = whereLength == 0 ? null : rest.Slice(start, whereLength).ToArray(),
             Data = rest[(start + whereLength)..].ToArray(),
         };
     }
+
+    /// <summary>The exclude field: the client id, then the event name after a space when there is one.</summary>
+    private static string ExcludeField(BrokerMessage message) =>
+        message.Event is null ? Escape(message.Exclude) : Escape(message.Exclude) + " " + Escape(message.Event);
+
+    private static (string Exclude, string? Event) ReadExcludeField(ReadOnlySpan<byte> field)
+    {
+        var space = field.IndexOf((byte)' ');
+        return space < 0
+            ? (Unescape(Encoding.UTF8.GetString(field)), null)
+            : (Unescape(Encoding.UTF8.GetString(field[..space])), Unescape(Encoding.UTF8.GetString(field[(space + 1)..])));
+    }
+
+    /// <summary>Writes the characters the envelope uses as separators as <c>%XX</c>; nearly every text has none.</summary>
+    private static string Escape(string text) =>
+        text.AsSpan().IndexOfAny('%', '|', ' ') < 0 ? text : text.Replace("%", "%25", StringComparison.Ordinal)
+            .Replace("|", "%7C", StringComparison.Ordinal).Replace(" ", "%20", StringComparison.Ordinal);
+
+    private static string Unescape(string text) =>
+        !text.Contains('%', StringComparison.Ordinal) ? text : text.Replace("%20", " ", StringComparison.Ordinal)
+            .Replace("%7C", "|", StringComparison.Ordinal).Replace("%25", "%", StringComparison.Ordinal);
 }

@@ -5,7 +5,9 @@ namespace Herald.Redis.Internal;
 /// and its entries stream, see <see cref="RedisKeys"/>), so offset assignment, append and trim are one step. Entries
 /// have the id <c>offset-0</c> and offsets are contiguous (only a prefix is ever removed), which the binary search of
 /// the expiry trim relies on. Times (unix ms) come from the calling node's clock and never decrease within a stream,
-/// so expired entries are always a prefix. Numbers stay below 2^53, exact in Lua's doubles.
+/// so expired entries are always a prefix. Numbers stay below 2^53, exact in Lua's doubles. An entry's fields are
+/// <c>t</c> (time), <c>d</c> (data) and, when the publish named one, <c>e</c> (its event name): entries written before
+/// events existed read as published without one, and a node of an older build reads past the extra field.
 /// </summary>
 internal static class StreamScripts
 {
@@ -33,13 +35,17 @@ internal static class StreamScripts
           redis.call('XTRIM', entries, 'MINID', id(low))
         end
 
-        -- Appends data as entry `offset` stamped `now` (never before the stream's newest), then trims to the limits and
-        -- sets the keys' expiry: entries expire with the TTL (0: nothing kept, -1: no TTL), the position when `keep` ms
-        -- passed (-1: never).
-        local function append(meta, entries, offset, data, now, size, ttl, keep)
+        -- Appends data (with its event name, '': none) as entry `offset` stamped `now` (never before the stream's newest),
+        -- then trims to the limits and sets the keys' expiry: entries expire with the TTL (0: nothing kept, -1: no TTL),
+        -- the position when `keep` ms passed (-1: never).
+        local function append(meta, entries, offset, data, event, now, size, ttl, keep)
           if offset == 1 then redis.call('DEL', entries) end -- a new or lost position: nothing of an older run may stay
           now = math.max(now, tonumber(redis.call('HGET', meta, 'last') or '0'))
-          redis.call('XADD', entries, id(offset), 't', string.format('%d', now), 'd', data)
+          if event == '' then
+            redis.call('XADD', entries, id(offset), 't', string.format('%d', now), 'd', data)
+          else
+            redis.call('XADD', entries, id(offset), 't', string.format('%d', now), 'd', data, 'e', event)
+          end
           redis.call('HSET', meta, 'last', string.format('%d', now), 'ttl', ttl)
           redis.call('XTRIM', entries, 'MAXLEN', size)
           if ttl >= 0 then trim_expired(entries, now - ttl) end
@@ -53,7 +59,7 @@ internal static class StreamScripts
           if keep > 0 then redis.call('PEXPIRE', meta, keep) else redis.call('PERSIST', meta) end
         end
 
-        -- Drops what expired under the stream's last limits, then appends {offset, time, data} of up to `limit` entries
+        -- Drops what expired under the stream's last limits, then appends {offset, time, data, event ('': none)} of up to `limit` entries
         -- after `since` to `result` (newest first when asked), and returns the oldest offset still stored (0: none).
         local function read(meta, entries, ttl, now, since, limit, newest_first, top, result)
           ttl = tonumber(ttl or '-1')
@@ -70,6 +76,7 @@ internal static class StreamScripts
               result[#result + 1] = offset_of(row[1])
               result[#result + 1] = row[2][2]
               result[#result + 1] = row[2][4]
+              result[#result + 1] = row[2][6] or ''
             end
           end
           if first then return offset_of(first[1]) end
@@ -79,8 +86,8 @@ internal static class StreamScripts
         """;
 
     /// <summary>
-    /// KEYS: meta, entries. ARGV: data, now, size, ttl ms (-1: none), epoch for a new stream, position ms (-1: never).
-    /// Returns {offset, epoch}.
+    /// KEYS: meta, entries. ARGV: data, now, size, ttl ms (-1: none), epoch for a new stream, position ms (-1: never),
+    /// event name ('': none). Returns {offset, epoch}.
     /// </summary>
     public const string HistoryAppend = Helpers + HistoryAppendStep + """
         return {top, epoch}
@@ -94,7 +101,7 @@ internal static class StreamScripts
           epoch = ARGV[5]
           redis.call('HSET', KEYS[1], 'epoch', epoch)
         end
-        append(KEYS[1], KEYS[2], top, ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6]))
+        append(KEYS[1], KEYS[2], top, ARGV[1], ARGV[7], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6]))
 
         """;
 
@@ -106,8 +113,8 @@ internal static class StreamScripts
     /// </summary>
     public const string HistoryAppendPublish = Helpers + HistoryAppendStep + """
         local command = 'PUBLISH'
-        if ARGV[9] == '1' then command = 'SPUBLISH' end
-        redis.call(command, KEYS[3], ARGV[7] .. string.format('%d', top) .. '|' .. epoch .. ARGV[8])
+        if ARGV[10] == '1' then command = 'SPUBLISH' end
+        redis.call(command, KEYS[3], ARGV[8] .. string.format('%d', top) .. '|' .. epoch .. ARGV[9])
         return {top, epoch}
         """;
 
@@ -117,17 +124,17 @@ internal static class StreamScripts
     /// </summary>
     public const string InboxAppendPublish = Helpers + """
         local top = redis.call('HINCRBY', KEYS[1], 'top', 1)
-        append(KEYS[1], KEYS[2], top, ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+        append(KEYS[1], KEYS[2], top, ARGV[1], ARGV[6], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
         local command = 'PUBLISH'
-        if ARGV[8] == '1' then command = 'SPUBLISH' end
-        redis.call(command, KEYS[3], ARGV[6] .. string.format('%d', top) .. '|' .. ARGV[7])
+        if ARGV[9] == '1' then command = 'SPUBLISH' end
+        redis.call(command, KEYS[3], ARGV[7] .. string.format('%d', top) .. '|' .. ARGV[8])
         return top
         """;
 
     /// <summary>
     /// KEYS: meta, entries. ARGV: since, limit, newest first (1/0), now, epoch to reserve, reservation ms (-1: never).
     /// A channel without a position gets one at offset 0 with the given epoch, which its first append keeps.
-    /// Returns {top, epoch, oldest, then offset, time, data per entry}.
+    /// Returns {top, epoch, oldest, then offset, time, data, event per entry}.
     /// </summary>
     public const string HistoryRead = Helpers + """
         local top, epoch, ttl = unpack(redis.call('HMGET', KEYS[1], 'top', 'epoch', 'ttl'))
@@ -142,16 +149,19 @@ internal static class StreamScripts
         return result
         """;
 
-    /// <summary>KEYS: meta, entries. ARGV: data, now, size, ttl ms (-1: none), position ms (-1: never). Returns the offset.</summary>
+    /// <summary>
+    /// KEYS: meta, entries. ARGV: data, now, size, ttl ms (-1: none), position ms (-1: never), event name ('': none).
+    /// Returns the offset.
+    /// </summary>
     public const string InboxAppend = Helpers + """
         local top = redis.call('HINCRBY', KEYS[1], 'top', 1)
-        append(KEYS[1], KEYS[2], top, ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+        append(KEYS[1], KEYS[2], top, ARGV[1], ARGV[6], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
         return top
         """;
 
     /// <summary>
     /// KEYS: meta, entries. ARGV: since (-1: the acknowledged offset), limit, now.
-    /// Returns {top, acked, then offset, time, data per entry}; {0, 0} for an inbox that never held anything.
+    /// Returns {top, acked, then offset, time, data, event per entry}; {0, 0} for an inbox that never held anything.
     /// </summary>
     public const string InboxRead = Helpers + """
         local top, acked, ttl = unpack(redis.call('HMGET', KEYS[1], 'top', 'acked', 'ttl'))

@@ -102,6 +102,10 @@ internal sealed partial class HttpApi
             w.WriteStartObject();
             w.WriteNumber("offset"u8, publication.Offset);
             w.WriteString("time"u8, publication.Time);
+            if (publication.Event is { } eventName)
+            {
+                w.WriteString("event"u8, eventName);
+            }
             w.WritePropertyName("data"u8);
             w.WriteRawValue(publication.Data, skipInputValidation: true);
             w.WriteEndObject();

@@ -77,10 +77,10 @@ internal sealed class ReadConnection : IDisposable
         _commit = Statements.Prepare(_connection, "COMMIT");
         _stream = Statements.Prepare(_connection, "SELECT id, epoch, top, acked, ttl_ms FROM streams WHERE kind = $kind AND name = $name", "$kind", "$name");
         _ascending = Statements.Prepare(_connection, """
-            SELECT seq, time, data FROM entries WHERE stream = $stream AND seq > $since AND time >= $cutoff ORDER BY seq LIMIT $limit
+            SELECT seq, time, data, event FROM entries WHERE stream = $stream AND seq > $since AND time >= $cutoff ORDER BY seq LIMIT $limit
             """, "$stream", "$since", "$cutoff", "$limit");
         _descending = Statements.Prepare(_connection, """
-            SELECT seq, time, data FROM entries WHERE stream = $stream AND seq > $since AND time >= $cutoff ORDER BY seq DESC LIMIT $limit
+            SELECT seq, time, data, event FROM entries WHERE stream = $stream AND seq > $since AND time >= $cutoff ORDER BY seq DESC LIMIT $limit
             """, "$stream", "$since", "$cutoff", "$limit");
         _oldest = Statements.Prepare(_connection, "SELECT seq FROM entries WHERE stream = $stream AND time >= $cutoff ORDER BY seq LIMIT 1", "$stream", "$cutoff");
     }
@@ -121,7 +121,8 @@ internal sealed class ReadConnection : IDisposable
         var entries = new List<StoredPublication>();
         while (reader.Read())
         {
-            entries.Add(new StoredPublication((ulong)reader.GetInt64(0), (byte[])reader.GetValue(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1))));
+            entries.Add(new StoredPublication((ulong)reader.GetInt64(0), (byte[])reader.GetValue(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
+                reader.IsDBNull(3) ? null : reader.GetString(3)));
         }
         return entries;
     }

@@ -12,8 +12,12 @@ internal enum StreamKind
 /// <summary>The tables, the connection settings and the schema version.</summary>
 internal static class SqliteSchema
 {
-    /// <summary>Stored in <c>PRAGMA user_version</c>; a database with a higher number was written by a newer Herald.</summary>
-    public const int Version = 1;
+    /// <summary>
+    /// Stored in <c>PRAGMA user_version</c>; a database with a higher number was written by a newer Herald.
+    /// 1: the first schema. 2: entries keep their event name (<c>entries.event</c>); a version 1 database gets the
+    /// column when it is opened (<see cref="Migrate"/>), its entries reading as published without an event.
+    /// </summary>
+    public const int Version = 2;
 
     /// <summary>How long a statement waits for a lock held by another connection before failing with SQLITE_BUSY.</summary>
     public const int BusyTimeoutMilliseconds = 5000;
@@ -42,6 +46,7 @@ internal static class SqliteSchema
             seq    INTEGER NOT NULL,               -- the entry's offset in its stream
             time   INTEGER NOT NULL,               -- unix ms when stored
             data   BLOB    NOT NULL,               -- the publication's raw JSON
+            event  TEXT,                           -- the event name it was published with (NULL: none); schema 2
             PRIMARY KEY (stream, seq)
         );
         """;
@@ -98,7 +103,31 @@ internal static class SqliteSchema
             throw new SqliteStoreException($"{path} was written by a newer Herald (schema version {version}, this one knows {Version}): " +
                 "run that version, or point data_dir (--data-dir) at another folder");
         }
-        Execute(connection, $"BEGIN IMMEDIATE; {Create} PRAGMA user_version = {Version}; COMMIT;");
+        Execute(connection, "BEGIN IMMEDIATE;");
+        try
+        {
+            Execute(connection, Create);
+            Migrate(connection);
+            Execute(connection, $"PRAGMA user_version = {Version}; COMMIT;");
+        }
+        catch
+        {
+            Execute(connection, "ROLLBACK;");
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Brings tables made by an older schema up to this one, in the transaction that creates them. Asks the table for
+    /// the column rather than trusting the version number, so a migration interrupted or repeated is harmless.
+    /// </summary>
+    private static void Migrate(SqliteConnection connection)
+    {
+        if (Convert.ToInt64(Scalar(connection, "SELECT COUNT(*) FROM pragma_table_info('entries') WHERE name = 'event';"), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            // Version 1 → 2: a nullable column is added without rewriting the table, however many entries it holds.
+            Execute(connection, "ALTER TABLE entries ADD COLUMN event TEXT;");
+        }
     }
 
     public static void Execute(SqliteConnection connection, string sql)

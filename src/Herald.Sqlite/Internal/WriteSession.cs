@@ -34,7 +34,8 @@ internal sealed class WriteSession : IDisposable
         _updateStream = Statements.Prepare(_connection, "UPDATE streams SET top = $top, acked = $acked, size_limit = $size, ttl_ms = $ttl, last_time = $last WHERE id = $id",
             "$top", "$acked", "$size", "$ttl", "$last", "$id");
         _deleteStream = Statements.Prepare(_connection, "DELETE FROM streams WHERE id = $id", "$id");
-        _insertEntry = Statements.Prepare(_connection, "INSERT INTO entries (stream, seq, time, data) VALUES ($stream, $seq, $time, $data)", "$stream", "$seq", "$time", "$data");
+        _insertEntry = Statements.Prepare(_connection, "INSERT INTO entries (stream, seq, time, data, event) VALUES ($stream, $seq, $time, $data, $event)",
+            "$stream", "$seq", "$time", "$data", "$event");
         _deleteEntries = Statements.Prepare(_connection, "DELETE FROM entries WHERE stream = $stream AND seq <= $seq", "$stream", "$seq");
         _oldestEntry = Statements.Prepare(_connection, "SELECT seq, time FROM entries WHERE stream = $stream ORDER BY seq LIMIT 1", "$stream");
         _entryTime = Statements.Prepare(_connection, "SELECT time FROM entries WHERE stream = $stream AND seq = $seq", "$stream", "$seq");
@@ -138,12 +139,12 @@ internal sealed class WriteSession : IDisposable
         return stream;
     }
 
-    /// <summary>Stores <paramref name="data"/> as the stream's next entry and returns its offset.</summary>
-    public ulong Append(StreamState stream, byte[] data, RetentionLimits limits)
+    /// <summary>Stores <paramref name="data"/> (and its event name, null: none) as the stream's next entry and returns its offset.</summary>
+    public ulong Append(StreamState stream, byte[] data, string? eventName, RetentionLimits limits)
     {
         var offset = stream.Top + 1;
         var time = Math.Max(_now, stream.LastTime);
-        _insertEntry.Bind(stream.Id, (long)offset, time, data);
+        _insertEntry.Bind(stream.Id, (long)offset, time, data, (object?)eventName ?? DBNull.Value);
         _insertEntry.ExecuteNonQuery();
         stream.Top = offset;
         stream.LastTime = time;

@@ -29,6 +29,53 @@ public sealed class ParserTests
         Assert.NotEmpty(error);
     }
 
+    [Theory]
+    [InlineData("""{"channel":"c","data":1}""", null)]
+    [InlineData("""{"channel":"c","event":null,"data":1}""", null)]
+    [InlineData("""{"channel":"c","event":"order.shipped","data":1}""", "order.shipped")]
+    [InlineData("""{"event":"App\\Events\\OrderShipped","where":{},"data":1}""", "App\\Events\\OrderShipped")]
+    [InlineData("""{"user":"42","event":"client-x|y","data":1}""", "client-x|y")]
+    [InlineData("""{"channel":"c","event":"注文","data":1}""", "注文")]
+    [InlineData("""{"channel":"c","event":"\u00e9t\u00e9","data":1}""", "été")]
+    public void An_event_name_is_read_when_given_and_null_when_not(string json, string? expected)
+    {
+        Assert.True(PublishRequestParser.TryParse(Encoding.UTF8.GetBytes(json), out var request, out _, out var error), error);
+        Assert.Equal(expected, request.Event);
+        Assert.Null(request.ExceptConnection); // internal: no field of the publish body sets it
+    }
+
+    public static TheoryData<string, string> BadEvents => new()
+    {
+        { """{"channel":"c","event":"","data":1}""", "empty" },
+        { """{"channel":"c","event":5,"data":1}""", "must be a string" },
+        { """{"channel":"c","event":["a"],"data":1}""", "must be a string" },
+        { """{"channel":"c","event":{"a":1},"data":1}""", "must be a string" },
+        { """{"channel":"c","event":true,"data":1}""", "must be a string" },
+        { """{"channel":"c","event":"order shipped","data":1}""", "event name contains whitespace" },
+        { """{"channel":"c","event":"a\tb","data":1}""", "event name contains whitespace" },
+        { """{"channel":"c","event":"a\u200bb","data":1}""", "event name contains U+200B" },
+        { """{"channel":"c","event":"a\u0000","data":1}""", "control character" },
+        { $$"""{"channel":"c","event":"{{new string('e', 201)}}","data":1}""", "longer than 200" },
+        { """{"channel":"c","event":"ok","socket_id":"1.2"}""", "no \"data\"" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadEvents))]
+    public void A_bad_event_name_is_refused_as_a_bad_request_saying_why(string json, string because)
+    {
+        Assert.False(PublishRequestParser.TryParse(Encoding.UTF8.GetBytes(json), out _, out var code, out var error));
+        Assert.Equal(ErrorCodes.BadRequest, code);
+        Assert.Contains(because, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_event_name_of_200_characters_is_accepted()
+    {
+        var name = new string('e', 200);
+        Assert.True(PublishRequestParser.TryParse(Encoding.UTF8.GetBytes($$"""{"channel":"c","event":"{{name}}","data":1}"""), out var request, out _, out var error), error);
+        Assert.Equal(name, request.Event);
+    }
+
     [Fact]
     public void Publish_parser_reads_every_target_and_keeps_data_raw()
     {

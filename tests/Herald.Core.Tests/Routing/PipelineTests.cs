@@ -14,9 +14,9 @@ public sealed class PipelineTests
     {
         private readonly MemoryHistoryStore _inner = new();
 
-        public async ValueTask<StreamPosition> AppendAsync(string channel, byte[] data, RetentionLimits limits, CancellationToken cancellation = default)
+        public async ValueTask<StreamPosition> AppendAsync(string channel, byte[] data, RetentionLimits limits, string? eventName = null, CancellationToken cancellation = default)
         {
-            var position = await _inner.AppendAsync(channel, data, limits, cancellation);
+            var position = await _inner.AppendAsync(channel, data, limits, eventName, cancellation);
             await Task.Delay(Random.Shared.Next(0, 5), cancellation);
             return position;
         }

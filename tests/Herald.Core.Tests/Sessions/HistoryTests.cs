@@ -284,8 +284,8 @@ public sealed class HistoryTests
 
         public bool Failing { get; set; }
 
-        public ValueTask<Engine.StreamPosition> AppendAsync(string channel, byte[] data, Engine.RetentionLimits limits, CancellationToken cancellation = default) =>
-            Failing ? throw new Engine.StoreUnavailableException("disk full") : _inner.AppendAsync(channel, data, limits, cancellation);
+        public ValueTask<Engine.StreamPosition> AppendAsync(string channel, byte[] data, Engine.RetentionLimits limits, string? eventName = null, CancellationToken cancellation = default) =>
+            Failing ? throw new Engine.StoreUnavailableException("disk full") : _inner.AppendAsync(channel, data, limits, eventName, cancellation);
 
         public ValueTask<Engine.HistoryPage> ReadAsync(string channel, ulong sinceOffset, int limit, bool newestFirst, CancellationToken cancellation = default) =>
             _inner.ReadAsync(channel, sinceOffset, limit, newestFirst, cancellation);

@@ -140,6 +140,38 @@ public abstract class BrokerContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_publication_s_event_and_exclusion_arrive_with_it_and_the_event_is_stored_with_it()
+    {
+        var (_, b) = Start();
+        var (channel, user) = (BrokerTopic.Channel("orders"), BrokerTopic.User("u1"));
+        await Nodes.B.SubscribeAsync(channel).DefaultTimeout();
+        await Nodes.B.SubscribeAsync(user).DefaultTimeout();
+        await Nodes.B.SubscribeAsync(BrokerTopic.Broadcast).DefaultTimeout();
+        var named = Message("{\"n\":1}");
+        var sent = new BrokerMessage
+        {
+            Kind = named.Kind, Data = named.Data, Origin = named.Origin, Targets = 1,
+            Event = "App\\Events\\Order|Paid %7C x", Exclude = "123.456",
+        };
+        await Nodes.A.PublishAsync(channel, sent, Keep).DefaultTimeout();
+        await Nodes.A.PublishAsync(user, sent, Keep).DefaultTimeout();
+        await Nodes.A.PublishAsync(BrokerTopic.Broadcast, sent, null).DefaultTimeout();
+        await Nodes.A.PublishAsync(channel, Message("2"), Keep).DefaultTimeout();
+        await b.UntilAsync(4);
+
+        // Topics are not ordered against each other: each topic's messages are compared on their own.
+        (string? Event, string Exclude)[] Received(BrokerTopic topic) =>
+            [.. b.Messages.Where(m => m.Topic == topic).Select(m => (m.Message.Event, m.Message.Exclude))];
+        Assert.Equal([(sent.Event, "123.456"), (null, "node-a-9")], Received(channel));
+        Assert.Equal([(sent.Event, "123.456")], Received(user));
+        Assert.Equal([(sent.Event, "123.456")], Received(BrokerTopic.Broadcast));
+        var history = await Nodes.History.ReadAsync("orders", 0, 10, newestFirst: false).DefaultTimeout();
+        Assert.Equal([sent.Event, null], history.Publications.Select(p => p.Event));
+        var inbox = await Nodes.Inbox.ReadAsync("u1", null, 10).DefaultTimeout();
+        Assert.Equal(sent.Event, Assert.Single(inbox.Publications).Event);
+    }
+
+    [Fact]
     public async Task Inbox_publishes_are_stored_and_carry_the_inbox_offset()
     {
         var (_, b) = Start();

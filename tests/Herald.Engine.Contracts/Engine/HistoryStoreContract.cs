@@ -292,4 +292,21 @@ public abstract class HistoryStoreContract
         Assert.Equal(a4, await Store.GetPositionAsync("a").DefaultTimeout());
         Assert.Equal(1UL, (await Store.AppendAsync("b", Json(1), Keep).DefaultTimeout()).Offset);
     }
+
+    [Fact]
+    public async Task A_publication_s_event_name_is_read_back_as_given_and_one_without_reads_without()
+    {
+        // Separators of the stores' encodings (|, %, space, quotes) and text beyond ASCII come back as given.
+        string?[] events = ["order.shipped", null, "App\\Events\\Order|Paid %7C \"x\"", "注文"];
+        foreach (var (name, i) in events.Select((e, i) => (e, i)))
+        {
+            await Store.AppendAsync("orders", Json(i + 1), Keep, name).DefaultTimeout();
+        }
+
+        Assert.Equal(events, (await ReadAsync("orders")).Publications.Select(p => p.Event));
+        Assert.Equal(events.Reverse(), (await ReadAsync("orders", newestFirst: true)).Publications.Select(p => p.Event));
+        var recovered = await ReadAsync("orders", since: 2);
+        Assert.Equal([3UL, 4], Offsets(recovered));
+        Assert.Equal(events[2..], recovered.Publications.Select(p => p.Event));
+    }
 }

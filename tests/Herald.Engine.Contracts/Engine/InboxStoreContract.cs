@@ -225,4 +225,18 @@ public abstract class InboxStoreContract
         Assert.Equal(4UL, await Store.AppendAsync("alice", Json(4), Keep).DefaultTimeout());
         Assert.Equal(3UL, await Store.AppendAsync("bob", Json(3), Keep).DefaultTimeout());
     }
+
+    [Fact]
+    public async Task An_entry_s_event_name_is_read_back_as_given_and_one_without_reads_without()
+    {
+        string?[] events = ["order.shipped", null, "App\\Events\\Order|Paid %7C \"x\"", "注文"];
+        foreach (var (name, i) in events.Select((e, i) => (e, i)))
+        {
+            await Store.AppendAsync("alice", Json(i + 1), Keep, name).DefaultTimeout();
+        }
+        await AckAsync("alice", 2);
+
+        Assert.Equal(events[2..], (await ReadAsync("alice")).Publications.Select(p => p.Event));
+        Assert.Equal(events, (await ReadAsync("alice", since: 0)).Publications.Select(p => p.Event));
+    }
 }

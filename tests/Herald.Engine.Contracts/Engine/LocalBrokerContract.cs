@@ -160,7 +160,7 @@ public abstract class LocalBrokerContract : IDisposable
 
     private sealed class FailingHistory : IHistoryStore
     {
-        public ValueTask<StreamPosition> AppendAsync(string channel, byte[] data, RetentionLimits limits, CancellationToken cancellation = default) =>
+        public ValueTask<StreamPosition> AppendAsync(string channel, byte[] data, RetentionLimits limits, string? eventName = null, CancellationToken cancellation = default) =>
             ValueTask.FromException<StreamPosition>(new StoreUnavailableException("disk full (test)"));
 
         public ValueTask<HistoryPage> ReadAsync(string channel, ulong sinceOffset, int limit, bool newestFirst, CancellationToken cancellation = default) =>

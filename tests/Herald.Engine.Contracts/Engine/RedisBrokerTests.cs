@@ -63,6 +63,72 @@ public sealed class RedisBrokerTests(RedisEngineFixture redis)
         Assert.Null(BrokerEnvelope.Decode("P1|e|o|p|1|-||99|{}"u8)); // where longer than the message
     }
 
+    [Theory]
+    [InlineData("order.shipped", "")]
+    [InlineData("a|b %7C %25 % end", "12.34")]
+    [InlineData("注文|", "node-a-3")]
+    public void The_envelope_carries_the_event_name_and_the_excluded_connection_through_its_separators(string eventName, string exclude)
+    {
+        var message = new BrokerMessage
+        {
+            Kind = BrokerMessageKind.Publication, Data = "\"x|y\""u8.ToArray(), DataIsString = true, Origin = "node-a",
+            PublishId = "node-a.7", Targets = 2, Event = eventName, Exclude = exclude,
+        };
+
+        var decoded = BrokerEnvelope.Decode(BrokerEnvelope.Encode(message))!;
+
+        Assert.Equal((eventName, exclude, "node-a.7", 2, true), (decoded.Event, decoded.Exclude, decoded.PublishId, decoded.Targets, decoded.DataIsString));
+        Assert.Equal(message.Data, decoded.Data);
+    }
+
+    [Fact]
+    public void A_message_of_a_node_of_the_previous_build_reads_as_a_publication_without_an_event()
+    {
+        // What the build before event names sent: no space in the exclude field.
+        var decoded = BrokerEnvelope.Decode("P5|ep1|node-old|node-old.9|2|s|c-3|0|\"hi\""u8)!;
+
+        Assert.Null(decoded.Event);
+        Assert.Equal((5UL, "ep1", "node-old", "node-old.9", 2, true, "c-3"),
+            (decoded.Offset, decoded.Epoch, decoded.Origin, decoded.PublishId, decoded.Targets, decoded.DataIsString, decoded.Exclude));
+        Assert.Equal("\"hi\""u8.ToArray(), decoded.Data);
+    }
+
+    [Fact]
+    public void A_node_of_the_previous_build_reads_every_field_it_knows_of_a_message_with_an_event()
+    {
+        var message = new BrokerMessage
+        {
+            Kind = BrokerMessageKind.Publication, Data = "{\"a\":\"|\"}"u8.ToArray(), Origin = "node-new", PublishId = "node-new.1", Targets = 2,
+            Where = """{"k":["v|1"]}"""u8.ToArray(), Event = "x|y z", Exclude = "7.8",
+        };
+
+        var old = PreviousBuildDecode(BrokerEnvelope.Encode(message));
+
+        Assert.Equal(("0", "", "node-new", "node-new.1", "2", "-"), (old.Offset, old.Epoch, old.Origin, old.PublishId, old.Targets, old.Flags));
+        Assert.Equal(message.Where, old.Where);
+        Assert.Equal(message.Data, old.Data);
+    }
+
+    /// <summary>
+    /// How the build before event names read a message (kept here as the wire contract it fixed): the kind's letter,
+    /// eight fields each ended by <c>|</c>, then where-length bytes of filter and the data to the end.
+    /// </summary>
+    private static (string Offset, string Epoch, string Origin, string PublishId, string Targets, string Flags, byte[] Where, byte[] Data) PreviousBuildDecode(byte[] bytes)
+    {
+        var rest = bytes.AsSpan(1);
+        var fields = new string[8];
+        var start = 0;
+        for (var i = 0; i < fields.Length; i++)
+        {
+            var bar = rest[start..].IndexOf((byte)'|');
+            Assert.True(bar >= 0, $"field {i} has no end");
+            fields[i] = Encoding.UTF8.GetString(rest.Slice(start, bar));
+            start += bar + 1;
+        }
+        var whereLength = int.Parse(fields[7], System.Globalization.CultureInfo.InvariantCulture);
+        return (fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], rest.Slice(start, whereLength).ToArray(), rest[(start + whereLength)..].ToArray());
+    }
+
     [Fact]
     public async Task Sharded_pub_sub_delivers_the_same_way()
     {

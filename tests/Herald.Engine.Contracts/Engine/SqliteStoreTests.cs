@@ -265,6 +265,55 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.Equal(_time.GetUtcNow().ToUnixTimeMilliseconds(), reader.GetInt64(2));
     }
 
+    [Fact]
+    public async Task A_database_of_schema_1_opens_reads_as_before_and_keeps_event_names_from_then_on()
+    {
+        // A database exactly as the first schema wrote it (before event names): a channel with two entries, an inbox.
+        var path = Path.Combine(_directory.Path, SqliteStore.FileName);
+        using (var old = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            old.Open();
+            using var create = old.CreateCommand();
+            create.CommandText = """
+                PRAGMA journal_mode = WAL;
+                CREATE TABLE streams (id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, name TEXT NOT NULL, epoch TEXT NOT NULL,
+                    top INTEGER NOT NULL, acked INTEGER NOT NULL DEFAULT 0, size_limit INTEGER NOT NULL, ttl_ms INTEGER NOT NULL,
+                    last_time INTEGER NOT NULL, UNIQUE (kind, name));
+                CREATE TABLE entries (stream INTEGER NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL, data BLOB NOT NULL,
+                    PRIMARY KEY (stream, seq));
+                INSERT INTO streams VALUES (1, 0, 'orders', 'old-epoch', 2, 0, 100, 3600000, $now);
+                INSERT INTO streams VALUES (2, 1, 'alice', '', 1, 0, 100, 3600000, $now);
+                INSERT INTO entries VALUES (1, 1, $now, CAST('{"n":1}' AS BLOB)), (1, 2, $now, CAST('{"n":2}' AS BLOB)), (2, 1, $now, CAST('{"n":3}' AS BLOB));
+                PRAGMA user_version = 1;
+                """;
+            create.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+            create.ExecuteNonQuery();
+        }
+
+        await using (var store = Open())
+        {
+            var before = await store.History.ReadAsync("orders", 0, 10, newestFirst: false).DefaultTimeout();
+            Assert.Equal(new StreamPosition(2, "old-epoch"), before.Position);
+            Assert.Equal(["{\"n\":1}", "{\"n\":2}"], before.Publications.Select(p => Encoding.UTF8.GetString(p.Data)));
+            Assert.All(before.Publications, p => Assert.Null(p.Event));
+            Assert.Null(Assert.Single((await store.Inbox.ReadAsync("alice", null, 10).DefaultTimeout()).Publications).Event);
+
+            Assert.Equal(new StreamPosition(3, "old-epoch"), await store.History.AppendAsync("orders", Json(4), Keep, "order.shipped").DefaultTimeout());
+            Assert.Equal(2UL, await store.Inbox.AppendAsync("alice", Json(5), Keep, "note").DefaultTimeout());
+        }
+
+        await using (var reopened = Open())
+        {
+            Assert.Equal([null, null, "order.shipped"], (await reopened.History.ReadAsync("orders", 0, 10, newestFirst: false).DefaultTimeout()).Publications.Select(p => p.Event));
+            Assert.Equal([null, "note"], (await reopened.Inbox.ReadAsync("alice", null, 10).DefaultTimeout()).Publications.Select(p => p.Event));
+        }
+        using var check = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+        check.Open();
+        using var version = check.CreateCommand();
+        version.CommandText = "PRAGMA user_version";
+        Assert.Equal(2L, (long)version.ExecuteScalar()!);
+    }
+
     private long CountRows(string table)
     {
         using var connection = new SqliteConnection($"Data Source={Path.Combine(_directory.Path, SqliteStore.FileName)};Mode=ReadOnly;Pooling=False");

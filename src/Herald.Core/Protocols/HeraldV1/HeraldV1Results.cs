@@ -56,7 +56,7 @@ internal static class HeraldV1Results
         }
     }
 
-    /// <summary>Writes <c>"publications":[{"offset":N,"data":...}...]</c>.</summary>
+    /// <summary>Writes <c>"publications":[{"offset":N,"event":"e","data":...}...]</c> (no event: none was named).</summary>
     public static void WritePublications(Utf8JsonWriter w, IReadOnlyList<StoredPublication> publications)
     {
         w.WriteStartArray("publications"u8);
@@ -64,6 +64,10 @@ internal static class HeraldV1Results
         {
             w.WriteStartObject();
             w.WriteNumber("offset"u8, publication.Offset);
+            if (publication.Event is { } eventName)
+            {
+                w.WriteString("event"u8, eventName);
+            }
             w.WritePropertyName("data"u8);
             w.WriteRawValue(publication.Data, skipInputValidation: true);
             w.WriteEndObject();
