@@ -10,9 +10,13 @@ namespace Herald.Server.Tests.Pusher;
 /// Signed requests to the Pusher HTTP API, signed here the way the Pusher docs define it (written for the tests, not
 /// the server's code, and checked against the docs' worked example), with hooks to break one rule at a time.
 /// </summary>
-internal sealed class PusherRequests(TestServer server, string appId, string key, string secret)
+internal sealed class PusherRequests(HttpClient http, string appId, string key, string secret)
 {
-    public PusherRequests(TestServer server, AppOptions app) : this(server, app.Id, app.Key, app.Secret)
+    public PusherRequests(TestServer server, string appId, string key, string secret) : this(server.Http, appId, key, secret)
+    {
+    }
+
+    public PusherRequests(TestServer server, AppOptions app) : this(server.Http, app.Id, app.Key, app.Secret)
     {
     }
 
@@ -58,7 +62,7 @@ internal sealed class PusherRequests(TestServer server, string appId, string key
         {
             request.Content = new StringContent(body, Encoding.UTF8, "application/json");
         }
-        return await server.Http.SendAsync(request).DefaultTimeout();
+        return await http.SendAsync(request).DefaultTimeout();
     }
 }
 
