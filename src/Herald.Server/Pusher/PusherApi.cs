@@ -37,11 +37,16 @@ internal sealed partial class PusherApi(Node node, HeraldServerOptions options, 
                     _apps.All.Count == 0 ? "Unknown app: no Pusher app is configured on this server (setting apps)" : $"Unknown app: no app has id '{appId}'");
             }
             var route = Route(context);
-            var body = await ReadBodyAsync(context, BodyLimit(app), cancellation).ConfigureAwait(false);
             var query = context.Request.Query.Select(q => new KeyValuePair<string, string>(q.Key, q.Value.ToString())).ToList();
-            if (!PusherSignature.TryVerify(app, context.Request.Method, context.Request.Path.Value ?? "", query, body, time.GetUtcNow(), out var authError))
+            // The signature first: nothing of the body is read for a caller that cannot sign.
+            if (!PusherSignature.TryVerifyQuery(app, context.Request.Method, context.Request.Path.Value ?? "", query, time.GetUtcNow(), out var authError))
             {
                 throw new PusherApiException(StatusCodes.Status401Unauthorized, authError);
+            }
+            var body = await ReadBodyAsync(context, BodyLimit(app), cancellation).ConfigureAwait(false);
+            if (!PusherSignature.TryVerifyBody(query, body, out var bodyError))
+            {
+                throw new PusherApiException(StatusCodes.Status401Unauthorized, bodyError);
             }
             if (!app.Enabled)
             {

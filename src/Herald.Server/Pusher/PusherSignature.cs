@@ -33,32 +33,33 @@ internal static class PusherSignature
         Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(stringToSign)));
 
     /// <summary>
-    /// Checks a request to <paramref name="app"/>. Every rule is enforced; the first broken one is answered with 401 and
-    /// a message that says what to fix (never the secret).
+    /// Checks the query of a request to <paramref name="app"/>: every parameter, the key, the version, the timestamp
+    /// window and the signature (which covers <c>body_md5</c>, so the body is checked after, by
+    /// <see cref="TryVerifyBody"/>, without reading anything an unsigned caller sends). The first broken rule is
+    /// answered with a message that says what to fix, never the secret.
     /// </summary>
-    public static bool TryVerify(AppOptions app, string method, string path, IReadOnlyList<KeyValuePair<string, string>> query,
-        ReadOnlySpan<byte> body, DateTimeOffset now, out string error)
+    public static bool TryVerifyQuery(AppOptions app, string method, string path, IReadOnlyList<KeyValuePair<string, string>> query,
+        DateTimeOffset now, out string error)
     {
-        string? Get(string key) => query.FirstOrDefault(p => string.Equals(p.Key, key, StringComparison.OrdinalIgnoreCase)).Value;
         foreach (var required in (ReadOnlySpan<string>)["auth_key", "auth_timestamp", "auth_version", "auth_signature"])
         {
-            if (string.IsNullOrEmpty(Get(required)))
+            if (string.IsNullOrEmpty(Get(query, required)))
             {
                 error = $"Missing authentication parameter: {required} (requests must be signed as the Pusher HTTP API defines)";
                 return false;
             }
         }
-        if (Get("auth_key") != app.Key)
+        if (Get(query, "auth_key") != app.Key)
         {
             error = "Unknown auth_key";
             return false;
         }
-        if (Get("auth_version") != "1.0")
+        if (Get(query, "auth_version") != "1.0")
         {
-            error = $"Unsupported auth_version '{Get("auth_version")}': only 1.0 is supported";
+            error = $"Unsupported auth_version '{Get(query, "auth_version")}': only 1.0 is supported";
             return false;
         }
-        var timestampText = Get("auth_timestamp")!;
+        var timestampText = Get(query, "auth_timestamp")!;
         if (!long.TryParse(timestampText, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
             || seconds > DateTimeOffset.MaxValue.ToUnixTimeSeconds())
         {
@@ -71,7 +72,23 @@ internal static class PusherSignature
             error = $"Timestamp expired: Given timestamp ({given:yyyy-MM-ddTHH:mm:ssZ}) not within {TimestampWindow.TotalSeconds:0}s of server time ({now.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ})";
             return false;
         }
-        var bodyMd5 = Get("body_md5");
+        var stringToSign = StringToSign(method, path, query);
+        var expected = Sign(app.Secret, stringToSign);
+        var sent = Get(query, "auth_signature")!;
+        // Constant time: how much of a guess matched must not show in how long the refusal takes.
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(sent.ToLowerInvariant())))
+        {
+            error = $"Invalid signature: you should have sent HmacSHA256Hex({Quote(stringToSign)}, your_secret_key), but you sent {Quote(sent)}";
+            return false;
+        }
+        error = "";
+        return true;
+    }
+
+    /// <summary>Checks the body against the signed <c>body_md5</c>: required for a body that is not empty, and equal to its hex MD5.</summary>
+    public static bool TryVerifyBody(IReadOnlyList<KeyValuePair<string, string>> query, ReadOnlySpan<byte> body, out string error)
+    {
+        var bodyMd5 = Get(query, "body_md5");
         if (body.Length > 0 && string.IsNullOrEmpty(bodyMd5))
         {
             error = "Missing authentication parameter: body_md5 (the hex MD5 of the request body)";
@@ -86,18 +103,12 @@ internal static class PusherSignature
                 return false;
             }
         }
-        var stringToSign = StringToSign(method, path, query);
-        var expected = Sign(app.Secret, stringToSign);
-        var sent = Get("auth_signature")!;
-        // Constant time: how much of a guess matched must not show in how long the refusal takes.
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(sent.ToLowerInvariant())))
-        {
-            error = $"Invalid signature: you should have sent HmacSHA256Hex({Quote(stringToSign)}, your_secret_key), but you sent {Quote(sent)}";
-            return false;
-        }
         error = "";
         return true;
     }
+
+    private static string? Get(IReadOnlyList<KeyValuePair<string, string>> query, string key) =>
+        query.FirstOrDefault(p => string.Equals(p.Key, key, StringComparison.OrdinalIgnoreCase)).Value;
 
     private static string Quote(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 }

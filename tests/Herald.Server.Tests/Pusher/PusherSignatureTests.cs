@@ -34,6 +34,28 @@ public sealed class PusherSignatureTests
         Assert.Equal("GET\n/apps/1/channels\nauth_key=foo&info=user_count,subscription_count&name=Something else", text);
     }
 
+    [Theory]
+    [InlineData(-600, true)]
+    [InlineData(600, true)]
+    [InlineData(-601, false)]
+    [InlineData(601, false)]
+    public void The_timestamp_may_be_600_seconds_away_either_way_and_no_more(int offsetSeconds, bool accepted)
+    {
+        var now = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
+        var app = PusherTestServers.Main;
+        var query = new Dictionary<string, string>
+        {
+            ["auth_key"] = app.Key, ["auth_timestamp"] = (1_800_000_000 + offsetSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["auth_version"] = "1.0",
+        };
+        query["auth_signature"] = PusherRequests.Sign(app.Secret, "GET", "/apps/main/channels", query);
+
+        var verified = PusherSignature.TryVerifyQuery(app, "GET", "/apps/main/channels", [.. query], now, out var error);
+
+        Assert.True(accepted == verified, error);
+        Assert.True(accepted || error.StartsWith("Timestamp expired", StringComparison.Ordinal), error);
+    }
+
     [Fact]
     public async Task A_correctly_signed_request_is_accepted()
     {
