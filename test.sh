@@ -40,11 +40,12 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   echo "dotnet test exited with $status but no test failed: a test host crashed or hung (the test it was running is named above)" >&2
   failed=1
 fi
-# SDKs, then the examples (which use the built JS SDK), then the example page in a real Chromium (tests/browser):
+# SDKs, the Pusher surface with the real npm packages (tests/pusher), then the examples (which use the built JS SDK),
+# then the example page in a real Chromium (tests/browser):
 # each test.sh starts its own Herald and prints its runner's summary. Their counts join the total.
 export HERALD_SKIP_BUILD=1 # built above
 export HERALD_TEST_RESULTS="$results" # where suites save artifacts (the browser test's screenshots: browser/*.png)
-for suite_test in sdk/*/test.sh examples/test.sh tests/browser/test.sh; do
+for suite_test in sdk/*/test.sh tests/pusher/test.sh examples/test.sh tests/browser/test.sh; do
   [ -f "$suite_test" ] || continue
   suite=$(dirname "$suite_test")
   echo "== $suite"

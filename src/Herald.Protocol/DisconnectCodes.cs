@@ -34,6 +34,11 @@ public static class DisconnectCodes
     public const int Unauthorized = 4503;
     /// <summary>The user already has the most connections allowed (setting max_connections_per_user).</summary>
     public const int ConnectionLimit = 4504;
+    /// <summary>
+    /// The backend terminated every connection of the user (the Pusher API's <c>terminate_connections</c>): Pusher's code
+    /// 4009, after which Pusher clients do not reconnect on their own (native clients read it as "reconnect").
+    /// </summary>
+    public const int UserTerminated = 4009;
 
     /// <summary>Whether a client should reconnect after this code.</summary>
     public static bool ShouldReconnect(int code) => code is < 4500 or > 4999;

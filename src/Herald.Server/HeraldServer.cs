@@ -97,6 +97,7 @@ public sealed class HeraldServer : IAsyncDisposable
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpIngress>());
         builder.Services.AddSingleton(new ApiKeyCheck(options.ApiKeys));
         builder.Services.AddSingleton<HttpApi>();
+        builder.Services.AddSingleton<Pusher.PusherApi>();
         builder.Services.AddSingleton<WebSocketAdmission>();
         builder.Services.AddSingleton<HttpUpgradeEndpoint>();
         // Herald's own listener under Kestrel: WebSocket upgrades stay on the bare socket (issue 8: memory and CPU per
@@ -250,6 +251,7 @@ public sealed class HeraldServer : IAsyncDisposable
                 ? websockets.HandleAsync(context)
                 : next(context));
         _app.Map("/api/{method}", api.HandleAsync);
+        _app.Map("/apps/{appId}/{**rest}", _app.Services.GetRequiredService<Pusher.PusherApi>().HandleAsync);
         _app.MapGet("/health", async context =>
         {
             context.Response.ContentType = "application/json";

@@ -78,6 +78,9 @@ public sealed record HeraldServerOptions
     /// </summary>
     public Herald.Redis.RedisEngineOptions? Redis { get; init; }
 
+    /// <summary>The Pusher protocol's apps and the default app (settings <c>apps</c>, <c>default_app</c>); none by default.</summary>
+    public Herald.Core.Apps.AppRegistry Apps { get; init; } = Herald.Core.Apps.AppRegistry.Empty;
+
     /// <summary>Settings of the node (limits, keep-alive, queues).</summary>
     public NodeOptions Node { get; init; } = new();
 }

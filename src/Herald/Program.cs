@@ -101,6 +101,7 @@ internal static class Program
         {
             var entry = settings.Entries[definition.Key];
             var value = !definition.Secret ? entry.Value
+                : definition.Key == "apps" ? MaskApps(settings.Apps("apps", "default_app"))
                 : definition.List ? Mask(settings.ApiKeys(definition.Key).Count)
                 : entry.Value.Length == 0 ? "(none)" : "(set, hidden)";
             Console.WriteLine($"{definition.Key.PadRight(width)} = {value,-16} # {entry.Origin}");
@@ -110,6 +111,10 @@ internal static class Program
 
     private static string Mask(int count) =>
         count == 0 ? "(none)" : $"(set: {count} key{(count == 1 ? "" : "s")}, hidden)";
+
+    /// <summary>Each app by id and key, never its secret.</summary>
+    private static string MaskApps(Herald.Core.Apps.AppRegistry apps) =>
+        apps.All.Count == 0 ? "(none)" : string.Join(", ", apps.All.Select(a => $"{a.Id} (key {a.Key}, secret hidden)"));
 
     /// <summary>The process environment as a dictionary (the HERALD_* layer of the settings).</summary>
     public static Dictionary<string, string> EnvironmentVariables()

@@ -22,6 +22,7 @@ internal sealed class SettingOptions
     private readonly Option<string?> _redis = new("--redis") { Description = "Redis servers for --engine redis, host:port, comma-separated (setting redis, default 127.0.0.1:6379)." };
     private readonly Option<string?> _redisPrefix = new("--redis-prefix") { Description = "Prefix of every Redis key and topic (setting redis_prefix, default herald)." };
     private readonly Option<bool> _memory = new("--memory") { Description = "Keep history and inboxes in memory only (setting memory)." };
+    private readonly Option<string[]> _app = new("--app") { Description = "A Pusher app as ID:KEY:SECRET (client events off); repeat for several (setting apps)." };
     private readonly Option<string[]> _set = new("--set") { Description = "Any setting as key=value, e.g. --set ping_interval=10s; repeatable." };
 
     public void AddTo(Command command)
@@ -41,6 +42,7 @@ internal sealed class SettingOptions
         command.Options.Add(_engine);
         command.Options.Add(_redis);
         command.Options.Add(_redisPrefix);
+        command.Options.Add(_app);
         command.Options.Add(_set);
     }
 
@@ -65,6 +67,11 @@ internal sealed class SettingOptions
         if (keys is { Length: > 0 })
         {
             result.Add(new("api_keys", string.Join(",", keys)));
+        }
+        var apps = parse.GetValue(_app);
+        if (apps is { Length: > 0 })
+        {
+            result.Add(new("apps", AppsSetting.FromFlags(apps)));
         }
         Add(result, "log_file", parse.GetValue(_logFile));
         Add(result, "log_level", parse.GetValue(_logLevel));

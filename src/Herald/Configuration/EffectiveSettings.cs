@@ -107,7 +107,7 @@ internal sealed class EffectiveSettings
                     JsonValueKind.String => property.Value.GetString()!,
                     JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => property.Value.GetRawText(),
                     JsonValueKind.Null => "",
-                    JsonValueKind.Array when definition.Json && property.Value.EnumerateArray().Any(e => e.ValueKind == JsonValueKind.Object) =>
+                    JsonValueKind.Array when definition.Json && (!definition.List || property.Value.EnumerateArray().Any(e => e.ValueKind == JsonValueKind.Object)) =>
                         property.Value.GetRawText(),
                     JsonValueKind.Array when definition.List => string.Join(",", property.Value.EnumerateArray().Select(e =>
                         e.ValueKind == JsonValueKind.String ? e.GetString()! : throw new ConfigException($"Setting '{property.Name}' ({origin}) must be a list of strings."))),
@@ -269,6 +269,25 @@ internal sealed class EffectiveSettings
         }
         return result;
     }
+
+    /// <summary>The Pusher apps of <paramref name="key"/>, with the default app named by <paramref name="defaultKey"/>, checked as a whole.</summary>
+    public Core.Apps.AppRegistry Apps(string key, string defaultKey)
+    {
+        var entry = _entries[key];
+        var apps = AppsSetting.Parse(key, entry.Value, entry.Origin);
+        var defaultEntry = _entries[defaultKey];
+        try
+        {
+            return new Core.Apps.AppRegistry(apps, NullIfBlank(defaultEntry.Value));
+        }
+        catch (ArgumentException ex)
+        {
+            var origin = ex.Message.StartsWith(defaultKey, StringComparison.Ordinal) ? $"setting '{defaultKey}' (from {defaultEntry.Origin})" : $"setting '{key}' (from {entry.Origin})";
+            throw new ConfigException($"Invalid {origin}: {ex.Message}.");
+        }
+    }
+
+    private static string? NullIfBlank(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     /// <summary>A PEM public key given inline or as a path to a file; checked so a bad key stops the start.</summary>
     public string? PublicKey(string key)

@@ -86,6 +86,8 @@ internal static class Settings
         new("idempotency_window", "5m", "How long a publish's idempotency_key is remembered."),
         new("presence", "true", "Whether channels keep presence (who is subscribed); namespaces may override."),
         new("join_leave", "false", "Whether subscribers get join and leave pushes; namespaces may override."),
+        new("apps", "", "Pusher protocol apps: a JSON array of {\"id\",\"key\",\"secret\",\"client_events\",...} objects (see docs/pusher.md); flag --app ID:KEY:SECRET.", Secret: true, Json: true),
+        new("default_app", "", "The app (an id in apps) whose channels and users are Herald's own: its Pusher clients and API share them with native and plain clients, UDP and /api; empty: none."),
     ];
 
     public static Definition? Find(string key) => All.FirstOrDefault(d => d.Key == key);
@@ -168,6 +170,7 @@ internal static class Settings
             LogFile = string.IsNullOrWhiteSpace(logFile) ? null : logFile,
             LogLevel = values.Enum<LogLevel>("log_level"),
             ShutdownTimeout = values.Duration("shutdown_timeout", TimeSpan.Zero, TimeSpan.FromMinutes(10)),
+            Apps = values.Apps("apps", "default_app"),
             Node = node,
         };
     }

@@ -1,0 +1,56 @@
+namespace Herald.Core.Apps;
+
+/// <summary>
+/// The one place that maps an app's channel and user names to the node's names, and back. The default app's names
+/// are the node's own (a Pusher channel "orders" of the default app is Herald's channel "orders"); every other app's
+/// name is <c>{appId} {name}</c>. A name can never hold a space (channel names refuse whitespace, Pusher names and app
+/// ids hold none), so no name of one app can equal a name of another or of the default app: apps are isolated in
+/// everything that follows a name (delivery, history, presence, Redis topics and keys) without an index of their own.
+/// </summary>
+public static class AppScope
+{
+    private const char Separator = ' ';
+
+    /// <summary>Whether <paramref name="name"/> can be scoped: not empty and without a space.</summary>
+    public static bool IsScopable(string name) => name.Length > 0 && !name.Contains(Separator, StringComparison.Ordinal);
+
+    /// <summary>The node's name of <paramref name="app"/>'s channel or user <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty or holds a space: callers check names first.</exception>
+    public static string Scope(AppOptions app, string name)
+    {
+        if (!IsScopable(name))
+        {
+            throw new ArgumentException($"'{name}' cannot be an app's name: it is empty or holds a space", nameof(name));
+        }
+        return app.IsDefault ? name : string.Concat(app.Id, " ", name);
+    }
+
+    /// <summary>
+    /// The app's own name for the node's <paramref name="scoped"/> name, when it is one of <paramref name="app"/>'s.
+    /// </summary>
+    public static bool TryUnscope(AppOptions app, string scoped, out string name)
+    {
+        if (app.IsDefault)
+        {
+            name = scoped;
+            return IsScopable(scoped);
+        }
+        var prefix = Prefix(app);
+        if (scoped.Length > prefix.Length && scoped.StartsWith(prefix, StringComparison.Ordinal) && IsScopable(scoped[prefix.Length..]))
+        {
+            name = scoped[prefix.Length..];
+            return true;
+        }
+        name = "";
+        return false;
+    }
+
+    /// <summary>Whether the node's <paramref name="scoped"/> name belongs to <paramref name="app"/>.</summary>
+    public static bool IsInApp(AppOptions app, string scoped) => TryUnscope(app, scoped, out _);
+
+    /// <summary>
+    /// What every node name of <paramref name="app"/> starts with: to list its channels by prefix. Empty for the
+    /// default app, whose list must then skip names that hold a space (<see cref="IsInApp"/>).
+    /// </summary>
+    public static string Prefix(AppOptions app) => app.IsDefault ? "" : app.Id + Separator;
+}
