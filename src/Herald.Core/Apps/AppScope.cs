@@ -6,10 +6,13 @@ namespace Herald.Core.Apps;
 /// name is <c>{appId} {name}</c>. A name can never hold a space (channel names refuse whitespace, Pusher names and app
 /// ids hold none), so no name of one app can equal a name of another or of the default app: apps are isolated in
 /// everything that follows a name (delivery, history, presence, Redis topics and keys) without an index of their own.
+/// User names are marked the same way with U+001F instead of a space (<c>{appId}\u001F{user}</c>): a default-app user
+/// id may hold a space (a token's <c>sub</c> "shop alice"), but never a control character (<see cref="Users.UserIds"/>).
 /// </summary>
 public static class AppScope
 {
     private const char Separator = ' ';
+    private const char UserSeparator = '\u001F';
 
     /// <summary>Whether <paramref name="name"/> can be scoped: not empty and without a space.</summary>
     public static bool IsScopable(string name) => name.Length > 0 && !name.Contains(Separator, StringComparison.Ordinal);
@@ -53,4 +56,33 @@ public static class AppScope
     /// default app, whose list must then skip names that hold a space (<see cref="IsInApp"/>).
     /// </summary>
     public static string Prefix(AppOptions app) => app.IsDefault ? "" : app.Id + Separator;
+
+    /// <summary>The node's user id of <paramref name="app"/>'s user <paramref name="user"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="user"/> breaks <see cref="Users.UserIds"/>' rules: callers check ids first.</exception>
+    public static string ScopeUser(AppOptions app, string user)
+    {
+        if (!Users.UserIds.IsValid(user, out var error))
+        {
+            throw new ArgumentException($"'{user}' cannot be an app's user id: {error}", nameof(user));
+        }
+        return app.IsDefault ? user : string.Concat(app.Id, UserSeparator.ToString(), user);
+    }
+
+    /// <summary>The app's own id for the node's user id <paramref name="scoped"/>, when it is one of <paramref name="app"/>'s users.</summary>
+    public static bool TryUnscopeUser(AppOptions app, string scoped, out string user)
+    {
+        var at = scoped.IndexOf(UserSeparator, StringComparison.Ordinal);
+        if (app.IsDefault)
+        {
+            user = at < 0 ? scoped : "";
+            return at < 0 && scoped.Length > 0;
+        }
+        if (at == app.Id.Length && scoped.StartsWith(app.Id, StringComparison.Ordinal) && Users.UserIds.IsValid(scoped[(at + 1)..], out _))
+        {
+            user = scoped[(at + 1)..];
+            return true;
+        }
+        user = "";
+        return false;
+    }
 }

@@ -235,6 +235,10 @@ public sealed class JwtTokenVerifier : ITokenVerifier
                 return TokenResult.Refused(TokenFailure.Invalid, "bad claims: sub must be a string");
             }
             user = sub.GetString()!;
+            if (user.Length > 0 && !Users.UserIds.IsValid(user, out var userError))
+            {
+                return TokenResult.Refused(TokenFailure.Invalid, "bad claims: sub: " + userError);
+            }
         }
         if (root.TryGetProperty("attrs", out var attrs) && attrs.ValueKind != JsonValueKind.Null)
         {

@@ -212,6 +212,13 @@ public static class PublishRequestParser
         {
             return Fail(out errorCode, out error, ErrorCodes.BadRequest, "user ids must not be empty");
         }
+        foreach (var u in users ?? [])
+        {
+            if (!Users.UserIds.IsValid(u, out var userError))
+            {
+                return Fail(out errorCode, out error, ErrorCodes.BadRequest, userError);
+            }
+        }
         string[] userTargets = users is null ? [] : [.. users.Distinct(StringComparer.Ordinal)];
         if (userTargets.Length > MaxChannels)
         {

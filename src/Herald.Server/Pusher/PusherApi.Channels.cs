@@ -99,7 +99,7 @@ internal sealed partial class PusherApi
             var page = await node.PresenceAsync(scoped, cursor, 1000, context.RequestAborted).ConfigureAwait(false);
             foreach (var member in page.Members)
             {
-                if (member.UserId.Length > 0 && AppScope.TryUnscope(app, member.UserId, out var user))
+                if (member.UserId.Length > 0 && AppScope.TryUnscopeUser(app, member.UserId, out var user))
                 {
                     users.Add(user);
                 }
@@ -128,7 +128,7 @@ internal sealed partial class PusherApi
             throw BadRequest($"Invalid user id '{user}': 1 to {PusherNames.MaxNameLength} characters without whitespace");
         }
         // Through the control path: the user's connections on every node are closed, with Pusher's 4009.
-        var command = new DisconnectCommand(ControlTarget.User(AppScope.Scope(app, user)), DisconnectCodes.UserTerminated, "connections terminated by the server");
+        var command = new DisconnectCommand(ControlTarget.User(AppScope.ScopeUser(app, user)), DisconnectCodes.UserTerminated, "connections terminated by the server");
         try
         {
             await node.ControlAsync(command, context.RequestAborted).ConfigureAwait(false);

@@ -89,4 +89,34 @@ public sealed class AppScopeTests
             }
         }
     }
+
+    [Fact]
+    public void A_default_app_user_id_with_a_space_never_equals_another_apps_user()
+    {
+        // A token's sub may hold a space: "shop alice" of the default app must stay apart from app shop's "alice".
+        var shopAlice = AppScope.ScopeUser(App("shop"), "alice");
+        Assert.NotEqual("shop alice", shopAlice);
+        Assert.Equal("shop alice", AppScope.ScopeUser(App("main"), "shop alice"));
+        Assert.True(AppScope.TryUnscopeUser(App("shop"), shopAlice, out var back));
+        Assert.Equal("alice", back);
+        Assert.False(AppScope.TryUnscopeUser(App("main"), shopAlice, out _));
+        Assert.False(AppScope.TryUnscopeUser(App("blog"), shopAlice, out _));
+        Assert.False(AppScope.TryUnscopeUser(App("shop"), "shop alice", out _));
+        Assert.True(AppScope.TryUnscopeUser(App("main"), "shop alice", out var own));
+        Assert.Equal("shop alice", own);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("a\u001Fb")]
+    [InlineData("a\u0000")]
+    [InlineData("\u007F")]
+    public void A_user_id_with_a_control_character_cannot_be_scoped(string escaped)
+    {
+        var user = System.Text.RegularExpressions.Regex.Unescape(escaped);
+        Assert.False(Herald.Core.Users.UserIds.IsValid(user, out var error));
+        Assert.NotEmpty(error);
+        Assert.Throws<ArgumentException>(() => AppScope.ScopeUser(App("shop"), user));
+        Assert.Throws<ArgumentException>(() => AppScope.ScopeUser(App("main"), user));
+    }
 }

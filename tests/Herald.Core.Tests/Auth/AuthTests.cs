@@ -74,6 +74,20 @@ public sealed class AuthTests
         Assert.NotEqual(ConnectionState.Ready, connection.State);
     }
 
+    [Fact]
+    public void A_token_whose_sub_holds_a_control_character_is_refused()
+    {
+        // Another app's users are marked with U+001F (AppScope): a default-app token must never name one of them.
+        using var node = CreateNode();
+
+        var (connection, transport, reply) = Connect(node, Token("shop\u001Falice"));
+
+        Assert.Equal(ErrorCodes.Unauthorized, ErrorCode(reply));
+        Assert.Contains("control character", ErrorMessage(reply), StringComparison.Ordinal);
+        Assert.Equal(DisconnectCodes.Unauthorized, transport.CloseCode);
+        Assert.Equal("", connection.UserId);
+    }
+
     [Theory]
     [InlineData("HS256")]
     [InlineData("HS384")]

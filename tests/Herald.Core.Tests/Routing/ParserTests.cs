@@ -16,6 +16,8 @@ public sealed class ParserTests
     [InlineData("""{"channel":5,"data":1}""", ErrorCodes.BadRequest)]
     [InlineData("""{"channels":"x","data":1}""", ErrorCodes.BadRequest)]
     [InlineData("""{"channels":[1],"data":1}""", ErrorCodes.BadRequest)]
+    [InlineData("""{"user":"shop\u001falice","data":1}""", ErrorCodes.BadRequest)]
+    [InlineData("""{"users":["a","b\u0000"],"data":1}""", ErrorCodes.BadRequest)]
     [InlineData("""{"channel":"a b","data":1}""", ErrorCodes.InvalidChannel)]
     [InlineData("""{"channel":"","data":1}""", ErrorCodes.InvalidChannel)]
     [InlineData("""{"where":{},"data":1""", ErrorCodes.BadRequest)]
