@@ -22,7 +22,7 @@ namespace Herald.Core;
 /// <see cref="PublishAsync(Routing.PublishRequest, CancellationToken)"/>, the queries and <see cref="ControlAsync"/>.
 /// Every member is thread-safe.
 /// </summary>
-public sealed partial class Node : IDisposable, IPublisher
+public sealed partial class Node : IDisposable
 {
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -36,8 +36,8 @@ public sealed partial class Node : IDisposable, IPublisher
     private readonly IHistoryStore _history;
     private readonly IInboxStore _inbox;
     private readonly IPresenceStore _presence;
-    private readonly IIdempotencyStore? _sharedIdempotency;
     private readonly IdempotencyCache _idempotency;
+    private readonly Publisher _publisher;
     private readonly StoreHealth _store;
     private readonly string _idPrefix;
     private long _nextId;
@@ -56,7 +56,6 @@ public sealed partial class Node : IDisposable, IPublisher
         _time = time ?? TimeProvider.System;
         _clock = new MonotonicClock(_time);
         _store = new StoreHealth(logger);
-        _sharedIdempotency = engine.Idempotency;
         _idempotency = new IdempotencyCache(options.IdempotencyWindow, _time);
         _presence = engine.Presence ?? new MemoryPresenceStore();
         _history = engine.History ?? new MemoryHistoryStore(time);
@@ -66,9 +65,10 @@ public sealed partial class Node : IDisposable, IPublisher
         Id = _idPrefix.TrimEnd('-'); // once: every publish names its origin
         StartedAt = _time.GetUtcNow();
         _policy = new ChannelPolicy(options);
+        _publisher = new Publisher(_broker, _policy, _idempotency, engine.Idempotency, _store, options, Counters, Id, _time, logger);
         _hub = new ConnectionHub(_time, trackPositions: !_broker.IsLocal);
         _membership = new Membership(_hub, _broker, _policy, _presence, options, Id, logger);
-        _sessions = new SessionServices(_hub, _membership, _policy, tokens, _history, _inbox, _presence, this, _store, options, _clock, _time, logger);
+        _sessions = new SessionServices(_hub, _membership, _policy, tokens, _history, _inbox, _presence, _publisher, _store, options, _clock, _time, logger);
         _control = new ControlApplier(_hub, _membership, _policy, options);
         _faultLog = LogThrottle.Default(_time);
         _keepAlive = new KeepAliveSweeper(_hub.Connections, options, logger);
