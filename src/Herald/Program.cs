@@ -61,8 +61,10 @@ internal static class Program
                 "(flags --host, --port, --udp-host, --udp-port).").ConfigureAwait(false);
             return 1;
         }
+        using var systemd = SystemdNotify.FromEnvironment();
         await using (server.ConfigureAwait(false))
         {
+            systemd.Ready($"Listening on {server.HttpEndPoint}");
             await server.WaitForShutdownAsync().ConfigureAwait(false);
         }
         return 0;

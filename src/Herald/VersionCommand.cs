@@ -40,7 +40,10 @@ internal static class VersionCommand
         {
             flavour = "aot";
         }
-        var gen0 = AppContext.GetData("System.GC.Gen0MaxBudget") is { } budget ? $"gen0 budget {budget} bytes" : "gen0 budget runtime default";
+        // The young-generation cap that ships in herald.runtimeconfig.json, unless the environment overrides it.
+        var gen0 = Environment.GetEnvironmentVariable("DOTNET_GCGen0MaxBudget") is { Length: > 0 } fromEnvironment
+            ? $"gen0 budget cap 0x{fromEnvironment} bytes from DOTNET_GCGen0MaxBudget"
+            : AppContext.GetData("System.GC.Gen0MaxBudget") is { } budget ? $"gen0 budget cap {budget} bytes" : "gen0 budget uncapped";
         return
         [
             ("herald", ServerInfo.Version),
