@@ -5,13 +5,14 @@
 #
 # docs/install.md ("Container") lists the settings a container usually needs (API keys, UDP senders).
 
-# Build stage: the SDK image runs the same ./build.sh as a developer does.
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+# Build stage: the SDK image runs the same ./build.sh as a developer does, on the builder's own platform (the binary
+# for another architecture is cross-built, no emulation needed).
+FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 # The commit `herald version` prints; .git is not copied into the build (see .dockerignore), so pass it:
 #   docker build --build-arg HERALD_COMMIT=$(git rev-parse HEAD) -t herald .
 ARG HERALD_COMMIT=
-# Buildx sets TARGETARCH (amd64, arm64) for the platform being built; plain `docker build` builds for the host's.
-ARG TARGETARCH=amd64
+# BuildKit sets TARGETARCH (amd64, arm64) for the platform being built: docker buildx build --platform linux/arm64 ...
+ARG TARGETARCH
 WORKDIR /src
 COPY . .
 RUN rid="linux-$([ "$TARGETARCH" = arm64 ] && echo arm64 || echo x64)" \
