@@ -39,8 +39,9 @@ VOLUME ["/data"]
 WORKDIR /data
 EXPOSE 6552/tcp 6553/udp
 USER herald
-# /health answers 200 while the node serves (503 when its store fails). The base image has bash but no curl: one
-# HTTP/1.0 request over bash's /dev/tcp, healthy when the status line says 200.
+# /health answers 200 while the node serves ("ok", or "degraded" while its store or Redis fails: restarting would not
+# help, and it still serves its connections) and 503 while starting or stopping. The base image has bash but no curl:
+# one HTTP/1.0 request over bash's /dev/tcp, healthy when the status line says 200.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/6552 && printf 'GET /health HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
 STOPSIGNAL SIGTERM
