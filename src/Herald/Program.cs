@@ -8,7 +8,7 @@ namespace Herald;
 
 /// <summary>
 /// The <c>herald</c> command line: <c>serve</c> runs the server, <c>config</c> prints the effective settings,
-/// <c>token</c> mints and checks tokens.
+/// <c>token</c> mints and checks tokens, <c>version</c> says which build this is.
 /// </summary>
 internal static class Program
 {
@@ -22,7 +22,7 @@ internal static class Program
         serve.SetAction((parse, cancellation) => ServeAsync(settingOptions, parse));
         config.SetAction(parse => PrintConfig(settingOptions, parse));
 
-        var root = new RootCommand("Herald: a self-hosted real-time push server.") { serve, config, TokenCommand.Create(settingOptions) };
+        var root = new RootCommand("Herald: a self-hosted real-time push server.") { serve, config, TokenCommand.Create(settingOptions), VersionCommand.Create() };
         var parsed = root.Parse(args);
         // The host handles SIGTERM/SIGINT itself (graceful shutdown); the parser must not exit the process early.
         var exit = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
@@ -61,8 +61,10 @@ internal static class Program
                 "(flags --host, --port, --udp-host, --udp-port).").ConfigureAwait(false);
             return 1;
         }
+        using var systemd = SystemdNotify.FromEnvironment();
         await using (server.ConfigureAwait(false))
         {
+            systemd.Ready($"Listening on {server.HttpEndPoint}");
             await server.WaitForShutdownAsync().ConfigureAwait(false);
         }
         return 0;

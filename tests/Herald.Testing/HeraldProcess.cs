@@ -42,16 +42,20 @@ public sealed partial class HeraldProcess : IAsyncDisposable
 
     public string Stderr => _stderr.Text;
 
-    /// <summary>Starts <c>dotnet <paramref name="dll"/> args</c>; without <paramref name="workingDirectory"/> it gets a fresh one.</summary>
+    /// <summary>
+    /// Starts <c>dotnet <paramref name="dll"/> args</c>, or the native <paramref name="executable"/> (the binary of
+    /// <c>./build.sh</c>) when given; without <paramref name="workingDirectory"/> it gets a fresh one.
+    /// </summary>
     public static HeraldProcess Start(
         IEnumerable<string> args,
         string? workingDirectory = null,
         IReadOnlyDictionary<string, string>? environment = null,
-        string? dll = null)
+        string? dll = null,
+        string? executable = null)
     {
         var owned = workingDirectory is null ? new TempDirectory() : null;
         var directory = workingDirectory ?? owned!.Path;
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(executable ?? DotnetHost())
         {
             WorkingDirectory = directory,
             RedirectStandardOutput = true,
@@ -61,7 +65,10 @@ public sealed partial class HeraldProcess : IAsyncDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        start.ArgumentList.Add(dll ?? HeraldDll);
+        if (executable is null)
+        {
+            start.ArgumentList.Add(dll ?? HeraldDll);
+        }
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
