@@ -19,6 +19,20 @@ internal sealed class LogThrottle(TimeSpan interval, TimeProvider? time = null)
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <summary>The default: one line per cause every 10 seconds.</summary>
+    /// <summary>
+    /// The cause a server fault is throttled under: its type and where it was thrown (the first line of its stack trace),
+    /// so one bug logs once per interval and another bug still gets its own line. Read from the stack trace's text, not
+    /// through reflection, so it works the same in a trimmed or native build.
+    /// </summary>
+    public static string FaultCause(Exception ex)
+    {
+        var trace = ex.StackTrace.AsSpan().TrimStart();
+        var end = trace.IndexOfAny('\r', '\n');
+        var frame = end < 0 ? trace : trace[..end];
+        var args = frame.IndexOf('(');
+        return string.Concat(ex.GetType().FullName, " ", args < 0 ? frame : frame[..args]);
+    }
+
     public static LogThrottle Default(TimeProvider? time = null) => new(TimeSpan.FromSeconds(10), time);
 
     /// <summary>

@@ -61,7 +61,7 @@ public sealed partial class Node
         catch (Exception ex)
         {
             // A server fault, not the client's: its stack trace is logged, once per cause and interval.
-            if (_faultLog.ShouldLog(ex.GetType().FullName + " at " + ex.TargetSite?.Name, out var suppressed))
+            if (_faultLog.ShouldLog(LogThrottle.FaultCause(ex), out var suppressed))
             {
                 NodeLog.MessageHandlerFailed(_logger, connection.Id, LogThrottle.Note(suppressed), ex);
             }

@@ -31,7 +31,7 @@ internal static partial class ServerLog
     /// <summary>A fault in a WebSocket's loop: its stack trace, once per cause every 10 s (a client may trigger it often).</summary>
     public static void WebSocketFailed(ILogger logger, string connectionId, Exception exception)
     {
-        if (WebSocketFaults.ShouldLog(exception.GetType().FullName + " at " + exception.TargetSite?.Name, out var suppressed))
+        if (WebSocketFaults.ShouldLog(Herald.Core.LogThrottle.FaultCause(exception), out var suppressed))
         {
             WebSocketFailed(logger, connectionId, Herald.Core.LogThrottle.Note(suppressed), exception);
         }

@@ -44,4 +44,36 @@ public sealed class LogThrottleTests
         Assert.True(newAfterQuiet);
         Assert.False(againAtOnce); // tracked as its own cause again, not lumped with the rest
     }
+
+    [Fact]
+    public void A_fault_is_throttled_under_its_type_and_the_place_it_was_thrown()
+    {
+        static Exception Catch(Action action)
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception ex)
+            {
+                return ex;
+            }
+            throw new InvalidOperationException("nothing was thrown");
+        }
+        var first = Catch(ThrowHere);
+        var again = Catch(ThrowHere);
+        var elsewhere = Catch(ThrowThere);
+        var otherType = Catch(() => throw new ArgumentException("x"));
+
+        Assert.Equal(LogThrottle.FaultCause(first), LogThrottle.FaultCause(again));
+        Assert.NotEqual(LogThrottle.FaultCause(first), LogThrottle.FaultCause(elsewhere));
+        Assert.Contains(nameof(ThrowHere), LogThrottle.FaultCause(first), StringComparison.Ordinal);
+        Assert.StartsWith("System.ArgumentException ", LogThrottle.FaultCause(otherType), StringComparison.Ordinal);
+        Assert.Equal("System.InvalidOperationException ", LogThrottle.FaultCause(new InvalidOperationException("never thrown")));
+    }
+
+    private static void ThrowHere() => throw new InvalidOperationException("here");
+
+    private static void ThrowThere() => throw new InvalidOperationException("there");
 }
+

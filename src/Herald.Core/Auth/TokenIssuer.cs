@@ -53,6 +53,6 @@ public static class TokenIssuer
             payload["aud"] = audience;
         }
         var handler = new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false };
-        return handler.CreateToken(payload.ToJsonString(JsonSerializerOptions.Default), new SigningCredentials(HmacKey.For(secret), SecurityAlgorithms.HmacSha256));
+        return handler.CreateToken(payload.ToJsonString(), new SigningCredentials(HmacKey.For(secret), SecurityAlgorithms.HmacSha256));
     }
 }

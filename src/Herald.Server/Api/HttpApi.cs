@@ -87,7 +87,7 @@ internal sealed partial class HttpApi(Node node, ApiKeyCheck keys, EngineStores 
         {
             // A server fault, not the caller's (bad input is refused above with 400): the stack trace is logged once
             // per cause and interval, and the reply keeps the API's error shape.
-            if (_faultLog.ShouldLog(ex.GetType().FullName + " at " + ex.TargetSite?.Name, out var suppressed))
+            if (_faultLog.ShouldLog(LogThrottle.FaultCause(ex), out var suppressed))
             {
                 ServerLog.ApiFailed(logger, method, LogThrottle.Note(suppressed), ex);
             }

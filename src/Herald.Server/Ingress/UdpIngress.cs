@@ -270,7 +270,7 @@ public sealed class UdpIngress : IHostedService, IDisposable
     private void DatagramFailed(Exception ex)
     {
         Drop("server error: " + ex.GetType().Name);
-        if (_faultLog.ShouldLog(ex.GetType().FullName + " at " + ex.TargetSite?.Name, out var suppressed))
+        if (_faultLog.ShouldLog(LogThrottle.FaultCause(ex), out var suppressed))
         {
             ServerLog.UdpDatagramFailed(_logger, LogThrottle.Note(suppressed), ex);
         }

@@ -77,7 +77,7 @@ internal sealed partial class PusherApi(Node node, HeraldServerOptions options, 
         catch (Exception ex) when (!cancellation.IsCancellationRequested)
         {
             // A server fault, not the caller's (bad input is refused above): logged once per cause and interval.
-            if (_faultLog.ShouldLog(ex.GetType().FullName + " at " + ex.TargetSite?.Name, out var suppressed))
+            if (_faultLog.ShouldLog(LogThrottle.FaultCause(ex), out var suppressed))
             {
                 PusherLog.Failed(logger, context.Request.Method, context.Request.Path.Value ?? "", LogThrottle.Note(suppressed), ex);
             }
