@@ -30,7 +30,7 @@ public sealed partial class Node
         }
         try
         {
-            var (counts, totalUsers) = await _membership.Online.CountAsync(list, cancellation).ConfigureAwait(false);
+            var (counts, totalUsers) = await _membership.CountOnlineAsync(list, cancellation).ConfigureAwait(false);
             var result = new Dictionary<string, int>(list.Count, StringComparer.Ordinal);
             for (var i = 0; i < list.Count; i++)
             {

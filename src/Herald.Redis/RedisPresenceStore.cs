@@ -174,6 +174,30 @@ internal sealed partial class RedisPresenceStore : IPresenceStore, IAsyncDisposa
         return [.. values.Select(v => v.IsNull ? 0 : (int)v)];
     }
 
+    /// <summary>
+    /// The presence set that records who is online. In Redis it is kept under the keys a presence set of this name
+    /// has, so it shares the channels' scripts, heartbeat and dead-node expiry; no channel can have the name (channel
+    /// names never contain a space). The keys are part of the data nodes share: nodes of the previous build wrote and
+    /// read exactly these, so both agree while a cluster is upgraded node by node. It never changes.
+    /// </summary>
+    private const string OnlineSet = " online";
+
+    /// <inheritdoc />
+    public ValueTask<PresenceChange> AddOnlineAsync(string clientId, string userId, CancellationToken cancellation = default) =>
+        AddAsync(OnlineSet, new PresenceEntry(clientId, userId, null), cancellation);
+
+    /// <inheritdoc />
+    public ValueTask<PresenceChange> RemoveOnlineAsync(string clientId, string userId, CancellationToken cancellation = default) =>
+        RemoveAsync(OnlineSet, clientId, userId, cancellation);
+
+    /// <inheritdoc />
+    public async ValueTask<(int[] Connections, int TotalUsers)> CountOnlineAsync(IReadOnlyList<string> users, CancellationToken cancellation = default)
+    {
+        var connections = await GetUserConnectionsAsync(OnlineSet, users, cancellation).ConfigureAwait(false);
+        var stats = await GetStatsAsync(OnlineSet, cancellation).ConfigureAwait(false);
+        return (connections, stats.Users);
+    }
+
     /// <summary>The keys the change scripts (add, remove, purge) take, in their order.</summary>
     private RedisKey[] ChangeKeys(string channel) =>
         [_keys.PresenceMembers(channel), _keys.PresenceOrder(channel), _keys.PresenceUsers(channel), _keys.PresenceNodes(channel)];

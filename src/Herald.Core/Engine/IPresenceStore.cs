@@ -43,4 +43,16 @@ public interface IPresenceStore
 
     /// <summary>How many connections each of <paramref name="users"/> has in the channel (0 when none), in the same order.</summary>
     ValueTask<int[]> GetUserConnectionsAsync(string channel, IReadOnlyList<string> users, CancellationToken cancellation = default);
+
+    /// <summary>
+    /// Records that connection <paramref name="clientId"/> of <paramref name="userId"/> is online: who is online across
+    /// the nodes sharing the store, kept apart from every channel's presence and expired with its node like it.
+    /// </summary>
+    ValueTask<PresenceChange> AddOnlineAsync(string clientId, string userId, CancellationToken cancellation = default);
+
+    /// <summary>Records that connection <paramref name="clientId"/> of <paramref name="userId"/> is gone.</summary>
+    ValueTask<PresenceChange> RemoveOnlineAsync(string clientId, string userId, CancellationToken cancellation = default);
+
+    /// <summary>How many connections each of <paramref name="users"/> has online (in the same order), and how many users are online in all.</summary>
+    ValueTask<(int[] Connections, int TotalUsers)> CountOnlineAsync(IReadOnlyList<string> users, CancellationToken cancellation = default);
 }

@@ -4,11 +4,12 @@ namespace Herald.Core.Engine;
 
 /// <summary>
 /// Presence of this node's channels in memory: per channel a sorted set of members and a count per user, so stats
-/// are O(1) and a page is O(page) after an O(log n) seek.
+/// are O(1) and a page is O(page) after an O(log n) seek; who is online is one more such set, apart from the channels.
 /// </summary>
 public sealed class MemoryPresenceStore : IPresenceStore
 {
     private readonly ConcurrentDictionary<string, ChannelPresence> _channels = new(StringComparer.Ordinal);
+    private readonly ChannelPresence _online = new(); // who is online: a set of its own, never a channel
 
     /// <inheritdoc />
     public ValueTask<PresenceChange> AddAsync(string channel, PresenceEntry entry, CancellationToken cancellation = default)
@@ -22,18 +23,7 @@ public sealed class MemoryPresenceStore : IPresenceStore
                 {
                     continue; // lost a race with the removal of an emptied channel
                 }
-                var added = !presence.Members.ContainsKey(entry.ClientId);
-                presence.Members[entry.ClientId] = entry;
-                var count = 0;
-                if (entry.UserId.Length > 0)
-                {
-                    presence.UserCounts.TryGetValue(entry.UserId, out count);
-                    if (added)
-                    {
-                        presence.UserCounts[entry.UserId] = ++count;
-                    }
-                }
-                return ValueTask.FromResult(new PresenceChange(added, count));
+                return ValueTask.FromResult(presence.Add(entry));
             }
         }
     }
@@ -47,29 +37,40 @@ public sealed class MemoryPresenceStore : IPresenceStore
         }
         lock (presence)
         {
-            if (!presence.Members.Remove(clientId, out var entry))
-            {
-                return ValueTask.FromResult(new PresenceChange(false, 0));
-            }
-            var count = 0;
-            if (entry.UserId.Length > 0 && presence.UserCounts.TryGetValue(entry.UserId, out count))
-            {
-                count--;
-                if (count == 0)
-                {
-                    presence.UserCounts.Remove(entry.UserId);
-                }
-                else
-                {
-                    presence.UserCounts[entry.UserId] = count;
-                }
-            }
-            if (presence.Members.Count == 0)
+            var change = presence.Remove(clientId);
+            if (change.Changed && presence.Members.Count == 0)
             {
                 presence.Removed = true;
                 _channels.TryRemove(new KeyValuePair<string, ChannelPresence>(channel, presence));
             }
-            return ValueTask.FromResult(new PresenceChange(true, count));
+            return ValueTask.FromResult(change);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<PresenceChange> AddOnlineAsync(string clientId, string userId, CancellationToken cancellation = default)
+    {
+        lock (_online)
+        {
+            return ValueTask.FromResult(_online.Add(new PresenceEntry(clientId, userId, null)));
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<PresenceChange> RemoveOnlineAsync(string clientId, string userId, CancellationToken cancellation = default)
+    {
+        lock (_online)
+        {
+            return ValueTask.FromResult(_online.Remove(clientId));
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<(int[] Connections, int TotalUsers)> CountOnlineAsync(IReadOnlyList<string> users, CancellationToken cancellation = default)
+    {
+        lock (_online)
+        {
+            return ValueTask.FromResult((_online.CountsOf(users), _online.UserCounts.Count));
         }
     }
 
@@ -129,24 +130,69 @@ public sealed class MemoryPresenceStore : IPresenceStore
     /// <inheritdoc />
     public ValueTask<int[]> GetUserConnectionsAsync(string channel, IReadOnlyList<string> users, CancellationToken cancellation = default)
     {
-        var counts = new int[users.Count];
-        if (_channels.TryGetValue(channel, out var presence))
+        if (!_channels.TryGetValue(channel, out var presence))
         {
-            lock (presence)
-            {
-                for (var i = 0; i < counts.Length; i++)
-                {
-                    counts[i] = presence.UserCounts.GetValueOrDefault(users[i]);
-                }
-            }
+            return ValueTask.FromResult(new int[users.Count]);
         }
-        return ValueTask.FromResult(counts);
+        lock (presence)
+        {
+            return ValueTask.FromResult(presence.CountsOf(users));
+        }
     }
 
+    /// <summary>One presence set (a channel's, or who is online) and its per-user counts; callers hold its lock.</summary>
     private sealed class ChannelPresence
     {
         public readonly SortedList<string, PresenceEntry> Members = new(StringComparer.Ordinal);
         public readonly Dictionary<string, int> UserCounts = new(StringComparer.Ordinal);
         public bool Removed;
+
+        public PresenceChange Add(PresenceEntry entry)
+        {
+            var added = !Members.ContainsKey(entry.ClientId);
+            Members[entry.ClientId] = entry;
+            var count = 0;
+            if (entry.UserId.Length > 0)
+            {
+                UserCounts.TryGetValue(entry.UserId, out count);
+                if (added)
+                {
+                    UserCounts[entry.UserId] = ++count;
+                }
+            }
+            return new PresenceChange(added, count);
+        }
+
+        public PresenceChange Remove(string clientId)
+        {
+            if (!Members.Remove(clientId, out var entry))
+            {
+                return new PresenceChange(false, 0);
+            }
+            var count = 0;
+            if (entry.UserId.Length > 0 && UserCounts.TryGetValue(entry.UserId, out count))
+            {
+                count--;
+                if (count == 0)
+                {
+                    UserCounts.Remove(entry.UserId);
+                }
+                else
+                {
+                    UserCounts[entry.UserId] = count;
+                }
+            }
+            return new PresenceChange(true, count);
+        }
+
+        public int[] CountsOf(IReadOnlyList<string> users)
+        {
+            var counts = new int[users.Count];
+            for (var i = 0; i < counts.Length; i++)
+            {
+                counts[i] = UserCounts.GetValueOrDefault(users[i]);
+            }
+            return counts;
+        }
     }
 }

@@ -17,7 +17,7 @@ internal sealed class Membership
     private readonly ConnectionHub _hub;
     private readonly IBroker _broker;
     private readonly NodeOptions _options;
-    private readonly OnlineUsers _online;
+    private readonly IPresenceStore _store;
     private readonly PresenceAnnouncer _presence;
     private readonly ILogger _logger;
     private volatile bool _stopped;
@@ -25,7 +25,7 @@ internal sealed class Membership
     public Membership(ConnectionHub hub, IBroker broker, ChannelPolicy policy, IPresenceStore presence, NodeOptions options, string nodeId, ILogger logger)
     {
         (_hub, _broker, _options, _logger) = (hub, broker, options, logger);
-        _online = new OnlineUsers(presence);
+        _store = presence;
         _presence = new PresenceAnnouncer(broker, policy, presence, nodeId, logger);
         Topics = new TopicSubscriptions(broker, WantsTopic, (topic, ex) => NodeLog.BrokerFailed(_logger, "subscribing to", topic.ToString(), ex.Message));
     }
@@ -33,8 +33,9 @@ internal sealed class Membership
     /// <summary>The broker topics this node listens to.</summary>
     public TopicSubscriptions Topics { get; }
 
-    /// <summary>Who is online on every node (a cluster's shared record; a single node asks its user index).</summary>
-    public OnlineUsers Online => _online;
+    /// <summary>For each of <paramref name="users"/> (in order), its connections on every node; and how many users are online in all (a cluster's shared record: a single node asks its user index).</summary>
+    public ValueTask<(int[] Connections, int TotalUsers)> CountOnlineAsync(IReadOnlyList<string> users, CancellationToken cancellation) =>
+        _store.CountOnlineAsync(users, cancellation);
 
     /// <summary>The node is stopping: it no longer wants the broadcast topic.</summary>
     public void Stop() => _stopped = true;
@@ -160,7 +161,7 @@ internal sealed class Membership
         {
             return;
         }
-        var change = online ? _online.AddAsync(connection.Id, user) : _online.RemoveAsync(connection.Id, user);
+        var change = online ? _store.AddOnlineAsync(connection.Id, user) : _store.RemoveOnlineAsync(connection.Id, user);
         if (!change.IsCompletedSuccessfully)
         {
             var stored = ObserveAsync(change.AsTask(), user);

@@ -255,4 +255,33 @@ public abstract class PresenceStoreContract
         Assert.Empty(await Store.GetUserConnectionsAsync("online", []).DefaultTimeout());
         Assert.Equal(new[] { 0 }, await Store.GetUserConnectionsAsync("nowhere", ["ann"]).DefaultTimeout());
     }
+
+    [Fact]
+    public async Task Who_is_online_counts_each_user_once_per_connection_and_stays_apart_from_every_channel()
+    {
+        var first = await Store.AddOnlineAsync("c1", "alice").AsTask().DefaultTimeout();
+        var again = await Store.AddOnlineAsync("c1", "alice").AsTask().DefaultTimeout();
+        await Store.AddOnlineAsync("c2", "alice").AsTask().DefaultTimeout();
+        await Store.AddOnlineAsync("c3", "bob").AsTask().DefaultTimeout();
+        await AddAsync("room", Entry("c9", "carol"));
+
+        var (connections, total) = await Store.CountOnlineAsync(["alice", "bob", "carol", "nobody"]).AsTask().DefaultTimeout();
+        var roomMembers = await AllAsync("room");
+
+        Assert.Equal(new PresenceChange(true, 1), first);
+        Assert.Equal(new PresenceChange(false, 1), again); // adding twice changes nothing
+        Assert.Equal([2, 1, 0, 0], connections); // carol is in a channel, not online: the sets never mix
+        Assert.Equal(2, total);
+        Assert.Equal(["c9"], roomMembers.Select(m => m.ClientId));
+
+        var removed = await Store.RemoveOnlineAsync("c1", "alice").AsTask().DefaultTimeout();
+        var removedAgain = await Store.RemoveOnlineAsync("c1", "alice").AsTask().DefaultTimeout();
+        await Store.RemoveOnlineAsync("c3", "bob").AsTask().DefaultTimeout();
+        var (after, totalAfter) = await Store.CountOnlineAsync(["alice", "bob"]).AsTask().DefaultTimeout();
+
+        Assert.Equal(new PresenceChange(true, 1), removed);
+        Assert.False(removedAgain.Changed);
+        Assert.Equal([1, 0], after);
+        Assert.Equal(1, totalAfter);
+    }
 }

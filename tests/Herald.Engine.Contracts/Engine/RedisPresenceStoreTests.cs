@@ -19,4 +19,22 @@ public sealed class RedisPresenceStoreTests(RedisEngineFixture redis) : Presence
         await _engine!.DisposeAsync();
         Assert.Empty(_logs.Errors);
     }
+
+    [Fact]
+    public async Task Who_is_online_is_where_nodes_of_the_previous_build_keep_it()
+    {
+        // The previous build recorded who is online as the presence set " online"; a cluster upgraded node by node has
+        // both builds at once, so each must count what the other wrote.
+        const string previousBuildsSet = " online";
+        await Store.AddAsync(previousBuildsSet, new PresenceEntry("old-node-c1", "alice", null)).AsTask().DefaultTimeout();
+        await Store.AddOnlineAsync("new-node-c2", "bob").AsTask().DefaultTimeout();
+
+        var (connections, total) = await Store.CountOnlineAsync(["alice", "bob"]).AsTask().DefaultTimeout();
+        var seenByOld = await Store.GetUserConnectionsAsync(previousBuildsSet, ["alice", "bob"]).AsTask().DefaultTimeout();
+
+        Assert.Equal([1, 1], connections);
+        Assert.Equal(2, total);
+        Assert.Equal([1, 1], seenByOld);
+    }
 }
+
