@@ -269,9 +269,13 @@ public sealed class HeraldServer : IAsyncDisposable
                 ApiJsonContext.Relaxed.HealthReply)).ConfigureAwait(false);
         });
         _app.MapGet("/demo", DemoPage.WriteAsync);
-        _app.MapGet("/", () => Results.Text(
-            $"Herald {ServerInfo.Version}: connect with WebSocket to this address; publish with POST /api/publish or a UDP datagram. " +
-            "A demo page: GET /demo.\n"));
+        _app.MapGet("/", static context =>
+        {
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            return context.Response.WriteAsync(
+                $"Herald {ServerInfo.Version}: connect with WebSocket to this address; publish with POST /api/publish or a UDP datagram. " +
+                "A demo page: GET /demo.\n");
+        });
     }
 
     private IPEndPoint ResolveHttpEndPoint(IPAddress configured)
