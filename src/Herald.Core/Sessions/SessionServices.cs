@@ -73,12 +73,19 @@ internal sealed class SessionServices(
     {
         while (true)
         {
-            var count = _appConnections.GetValueOrDefault(app.Id);
+            if (!_appConnections.TryGetValue(app.Id, out var count))
+            {
+                if (_appConnections.TryAdd(app.Id, 1))
+                {
+                    return true;
+                }
+                continue; // another connection of the app added it first
+            }
             if (app.MaxConnections > 0 && count >= app.MaxConnections)
             {
                 return false;
             }
-            if (count == 0 ? _appConnections.TryAdd(app.Id, 1) : _appConnections.TryUpdate(app.Id, count + 1, count))
+            if (_appConnections.TryUpdate(app.Id, count + 1, count))
             {
                 return true;
             }
