@@ -77,7 +77,7 @@ internal sealed class PresenceAnnouncer(IBroker broker, ChannelPolicy policy, IP
             return;
         }
         // Through the broker: the channel's subscribers on every node get it (on one node, in process).
-        var data = PresenceWire.Write(new PresenceChanged(channel, connection.Id, connection.UserId, connection.Info, joined));
+        var data = PresenceWire.Write(new PresenceChanged(channel, connection.Id, connection.UserId, connection.Info, joined) { PusherOnly = !ns.JoinLeave });
         var message = new BrokerMessage { Kind = BrokerMessageKind.Frame, Data = data, Origin = nodeId, Exclude = connection.Id };
         _ = ObserveAsync(broker.PublishAsync(BrokerTopic.Channel(channel), message, null).AsTask(), channel);
     }
