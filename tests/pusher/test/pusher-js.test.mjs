@@ -123,6 +123,10 @@ test('connects with a Pusher socket id and an activity timeout', async () => {
   bare.send({ event: 'pusher:ping', data: {} });
   await bare.frame('pusher:pong');
   bare.socket.close();
+  // A percent-encoded path is left to Kestrel's upgrade path, which decodes it: the same app answers there.
+  const viaKestrel = await raw(`/app/main%2Dkey?protocol=7`);
+  assert.match(JSON.parse((await viaKestrel.frame('pusher:connection_established')).data).socket_id, /^\d+\.\d+$/);
+  viaKestrel.socket.close();
 });
 
 test('unknown key, disabled app, unsupported protocol and a full app are refused with Pusher codes', async () => {
