@@ -17,6 +17,9 @@ public static class AppScope
     /// <summary>Whether <paramref name="name"/> can be scoped: not empty and without a space.</summary>
     public static bool IsScopable(string name) => name.Length > 0 && !name.Contains(Separator, StringComparison.Ordinal);
 
+    /// <summary>Whether <paramref name="user"/> can be an app's user id: scopable, and a valid user id (<see cref="Users.UserIds"/>).</summary>
+    public static bool IsScopableUser(string user) => IsScopable(user) && Users.UserIds.IsValid(user, out _);
+
     /// <summary>The node's name of <paramref name="app"/>'s channel or user <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException"><paramref name="name"/> is empty or holds a space: callers check names first.</exception>
     public static string Scope(AppOptions app, string name)
@@ -46,6 +49,32 @@ public static class AppScope
         }
         name = "";
         return false;
+    }
+
+    /// <summary>
+    /// The app's own name within the node's <paramref name="scoped"/> channel name, whichever app it belongs to: what
+    /// a Pusher client of that app calls the channel. Every subscriber of a node channel belongs to the channel's app,
+    /// so a frame for all of them is encoded once with this name.
+    /// </summary>
+    public static string LocalName(string scoped)
+    {
+        var separator = scoped.IndexOf(Separator, StringComparison.Ordinal);
+        return separator < 0 ? scoped : scoped[(separator + 1)..];
+    }
+
+    /// <summary>
+    /// The app's own id of the node's user <paramref name="scopedUser"/>, a member of the node's channel
+    /// <paramref name="scopedChannel"/>: a member of another app's channel is one of that app's users (marked as
+    /// <see cref="ScopeUser"/> marks them); a member of a default-app channel is the node's user as it is.
+    /// </summary>
+    public static string LocalUser(string scopedChannel, string scopedUser)
+    {
+        if (!scopedChannel.Contains(Separator, StringComparison.Ordinal))
+        {
+            return scopedUser;
+        }
+        var at = scopedUser.IndexOf(UserSeparator, StringComparison.Ordinal);
+        return at < 0 ? scopedUser : scopedUser[(at + 1)..];
     }
 
     /// <summary>Whether the node's <paramref name="scoped"/> name belongs to <paramref name="app"/>.</summary>
