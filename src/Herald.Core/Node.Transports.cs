@@ -1,6 +1,7 @@
 using Herald.Core.Connections;
 using Herald.Core.Protocols;
 using Herald.Core.Protocols.Plain;
+using Herald.Core.Protocols.Pusher;
 using Herald.Core.Sessions;
 using Herald.Protocol;
 
@@ -25,6 +26,12 @@ public sealed partial class Node
     /// </summary>
     public ValueTask AuthenticatePlainAsync(Connection connection, string? token, CancellationToken cancellation = default) =>
         PlainProtocol.AuthenticateAsync(SessionFor(connection), token, cancellation);
+
+    /// <summary>
+    /// Starts a Pusher protocol connection (opened with <see cref="ConnectionKind.Pusher"/>) with what its upgrade
+    /// said: refused with Pusher's close code, or told its socket id (<c>pusher:connection_established</c>).
+    /// </summary>
+    public void StartPusher(Connection connection, PusherHandshake handshake) => PusherProtocol.Start(SessionFor(connection), handshake);
 
     /// <summary>
     /// Handles one complete text message. Plain clients: a JSON object replaces the attributes, the text <c>ping</c>

@@ -114,9 +114,9 @@ public sealed partial class Node : IDisposable
     /// </summary>
     public Connection Open(IConnectionTransport transport, ConnectionKind kind, string remoteAddress, string? plainToken = null)
     {
-        var id = _idPrefix + Interlocked.Increment(ref _nextId).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
         var protocol = ClientProtocols.For(kind);
-        var awaitingAuth = protocol.ConnectsByCommand || plainToken is not null || Options.RequireToken;
+        var id = protocol.ConnectionId(Id, Interlocked.Increment(ref _nextId));
+        var awaitingAuth = protocol.ConnectsByCommand || plainToken is not null || (Options.RequireToken && protocol.AuthenticatesWithTokens);
         var connection = new Connection(this, id, kind, transport, remoteAddress, NowTicks, awaitingAuth);
         if (protocol.PingFrame is null && transport is IKeepAliveTransport)
         {
@@ -157,6 +157,7 @@ public sealed partial class Node : IDisposable
             return;
         }
         _membership.LeaveAll(connection);
+        connection.Protocol.Closed(SessionFor(connection));
         Counters.ConnectionClosed();
         var seconds = TimeSpan.FromTicks(NowTicks - connection.OpenedAtTicks).TotalSeconds;
         NodeLog.ConnectionClosed(_logger, connection.Id, connection.RemoteAddress, closeCode ?? 1006, string.IsNullOrEmpty(closeReason) ? "" : " " + closeReason, Math.Round(seconds, 1));

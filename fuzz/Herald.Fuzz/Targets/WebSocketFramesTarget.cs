@@ -41,7 +41,7 @@ internal sealed class WebSocketFramesTarget : FuzzTarget
             using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             client.Connect(_endPoint);
             var webSocket = new SocketWebSocket(_listener.Accept());
-            var run = webSocket.RunAsync(_node.Node, native, "fuzz", null, _log.For<SocketWebSocket>());
+            var run = webSocket.RunAsync(_node.Node, new WebSocketAdmission.Admitted(native ? Herald.Core.Connections.ConnectionKind.Native : Herald.Core.Connections.ConnectionKind.Plain, null), "fuzz", _log.For<SocketWebSocket>());
             var written = Task.Run(() => ReadAll(client));
             try
             {

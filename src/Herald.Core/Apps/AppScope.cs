@@ -48,6 +48,31 @@ public static class AppScope
         return false;
     }
 
+    /// <summary>The node's name of <paramref name="app"/>'s user <paramref name="user"/> (see <see cref="Scope"/>).</summary>
+    /// <exception cref="ArgumentException"><paramref name="user"/> is empty or holds a space: callers check names first.</exception>
+    public static string ScopeUser(AppOptions app, string user) => Scope(app, user);
+
+    /// <summary>The app's own user id for the node's <paramref name="scoped"/> user, when it is one of <paramref name="app"/>'s.</summary>
+    public static bool TryUnscopeUser(AppOptions app, string scoped, out string user) => TryUnscope(app, scoped, out user);
+
+    /// <summary>
+    /// The app's own name within the node's <paramref name="scoped"/> channel name, whichever app it belongs to: what
+    /// a Pusher client of that app calls the channel. Every subscriber of a node channel belongs to the channel's app,
+    /// so a frame for all of them is encoded once with this name.
+    /// </summary>
+    public static string LocalName(string scoped)
+    {
+        var separator = scoped.IndexOf(Separator, StringComparison.Ordinal);
+        return separator < 0 ? scoped : scoped[(separator + 1)..];
+    }
+
+    /// <summary>
+    /// The app's own id of the node's user <paramref name="scopedUser"/>, a member of the node's channel
+    /// <paramref name="scopedChannel"/>: scoped like the channel (the default app's user ids may hold spaces).
+    /// </summary>
+    public static string LocalUser(string scopedChannel, string scopedUser) =>
+        scopedChannel.Contains(Separator, StringComparison.Ordinal) ? LocalName(scopedUser) : scopedUser;
+
     /// <summary>Whether the node's <paramref name="scoped"/> name belongs to <paramref name="app"/>.</summary>
     public static bool IsInApp(AppOptions app, string scoped) => TryUnscope(app, scoped, out _);
 

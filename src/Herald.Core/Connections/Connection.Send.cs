@@ -74,7 +74,13 @@ public sealed partial class Connection
     /// Closes the connection with <paramref name="code"/>: the client first gets its protocol's disconnect frame (if any), then the close
     /// handshake follows everything already queued. Does nothing when the connection is already closing.
     /// </summary>
-    public void Disconnect(int code, string reason)
+    public void Disconnect(int code, string reason) => DisconnectWithCloseCode(Protocol.CloseCode(code), reason);
+
+    /// <summary>
+    /// Closes with <paramref name="code"/> as the client's protocol words it (no mapping of Herald's codes): for an
+    /// adapter closing with a code of its own protocol.
+    /// </summary>
+    internal void DisconnectWithCloseCode(int code, string reason)
     {
         bool start;
         lock (_sync)

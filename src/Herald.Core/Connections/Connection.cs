@@ -57,6 +57,12 @@ public sealed partial class Connection
     /// <summary>When the token expires (ticks of the node's clock), 0 when it does not.</summary>
     internal long ExpiresAtTicks { get; set; }
 
+    /// <summary>
+    /// What the connection's protocol adapter keeps about it between frames (adapters themselves are stateless): null
+    /// for the protocols that keep nothing, the Pusher adapter's app, channels and sign-in.
+    /// </summary>
+    internal object? ProtocolState { get; set; }
+
     /// <summary>Where the connection is in its life cycle.</summary>
     public ConnectionState State => _state;
 

@@ -8,4 +8,7 @@ public enum ConnectionKind
 
     /// <summary>The <c>herald.v1</c> subprotocol: JSON commands with ids, replies and pushes.</summary>
     Native,
+
+    /// <summary>The Pusher Channels protocol (version 7) of pusher-js and Laravel Echo, at <c>/app/{key}</c>.</summary>
+    Pusher,
 }

@@ -2,6 +2,7 @@ using Herald.Core.Channels;
 using Herald.Core.Connections;
 using Herald.Core.Engine;
 using Herald.Core.Protocols;
+using Herald.Core.Protocols.Pusher;
 using Microsoft.Extensions.Logging;
 
 namespace Herald.Core.Hub;
@@ -64,17 +65,19 @@ internal sealed class PresenceAnnouncer(IBroker broker, ChannelPolicy policy, IP
 
     private void Announce(bool joined, Connection connection, string channel, NamespaceOptions ns, PresenceChange change)
     {
-        if (!ns.JoinLeave || !change.Changed)
+        // A Pusher presence channel always tells its members of each other, per user (member_added, member_removed).
+        var pusherPresence = PusherChannelNames.IsPresence(channel);
+        if (!(ns.JoinLeave || pusherPresence) || !change.Changed)
         {
             return;
         }
         // Per user: the first connection joins, the last one leaves; the devices in between are silent.
-        if (ns.JoinLeavePerUser && connection.UserId.Length > 0 && change.UserConnections != (joined ? 1 : 0))
+        if ((ns.JoinLeavePerUser || pusherPresence) && connection.UserId.Length > 0 && change.UserConnections != (joined ? 1 : 0))
         {
             return;
         }
         // Through the broker: the channel's subscribers on every node get it (on one node, in process).
-        var data = PresenceWire.Write(new PresenceChanged(channel, connection.Id, connection.UserId, connection.Info, joined));
+        var data = PresenceWire.Write(new PresenceChanged(channel, connection.Id, connection.UserId, connection.Info, joined) { PusherOnly = !ns.JoinLeave });
         var message = new BrokerMessage { Kind = BrokerMessageKind.Frame, Data = data, Origin = nodeId, Exclude = connection.Id };
         _ = ObserveAsync(broker.PublishAsync(BrokerTopic.Channel(channel), message, null).AsTask(), channel);
     }

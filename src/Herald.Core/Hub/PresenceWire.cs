@@ -13,9 +13,20 @@ namespace Herald.Core.Hub;
 internal static class PresenceWire
 {
     /// <summary>The message data for <paramref name="change"/>.</summary>
-    public static byte[] Write(PresenceChanged change) =>
-        ServerFrames.Presence(change.Joined ? ProtocolNames.Pushes.Join : ProtocolNames.Pushes.Leave,
+    public static byte[] Write(PresenceChanged change)
+    {
+        var frame = ServerFrames.Presence(change.Joined ? ProtocolNames.Pushes.Join : ProtocolNames.Pushes.Leave,
             change.Channel, change.Client, change.User, change.Info);
+        if (!change.PusherOnly)
+        {
+            return frame;
+        }
+        // One more field before the closing brace. A node of an earlier build delivers the frame as it is (its native
+        // clients see a join of a Pusher presence channel during a rolling upgrade); this build reads it back.
+        return [.. frame.AsSpan(0, frame.Length - 1), .. PusherOnlyField];
+    }
+
+    private static ReadOnlySpan<byte> PusherOnlyField => ",\"pusher_only\":true}"u8;
 
     /// <summary>Reads a join or leave from a frame message; false for any other frame (nothing to deliver).</summary>
     public static bool TryRead(byte[] frame, out PresenceChanged change)
@@ -37,7 +48,8 @@ internal static class PresenceWire
             }
             var user = root.TryGetProperty("user"u8, out var u) && u.ValueKind == JsonValueKind.String ? u.GetString()! : "";
             var info = root.TryGetProperty("info"u8, out var i) ? JsonMarshalRaw(i) : ReadOnlyMemory<byte>.Empty;
-            change = new PresenceChanged(channel.GetString() ?? "", client.GetString() ?? "", user, info, joined);
+            var pusherOnly = root.TryGetProperty("pusher_only"u8, out var p) && p.ValueKind == JsonValueKind.True;
+            change = new PresenceChanged(channel.GetString() ?? "", client.GetString() ?? "", user, info, joined) { PusherOnly = pusherOnly };
             return true;
         }
         catch (JsonException)

@@ -1,6 +1,7 @@
 using Herald.Core.Connections;
 using Herald.Core.Protocols.HeraldV1;
 using Herald.Core.Protocols.Plain;
+using Herald.Core.Protocols.Pusher;
 
 namespace Herald.Core.Protocols;
 
@@ -8,5 +9,10 @@ namespace Herald.Core.Protocols;
 internal static class ClientProtocols
 {
     /// <summary>The adapter of connections of <paramref name="kind"/>.</summary>
-    public static IClientProtocol For(ConnectionKind kind) => kind == ConnectionKind.Plain ? PlainProtocol.Instance : HeraldV1Protocol.Instance;
+    public static IClientProtocol For(ConnectionKind kind) => kind switch
+    {
+        ConnectionKind.Plain => PlainProtocol.Instance,
+        ConnectionKind.Pusher => PusherProtocol.Instance,
+        _ => HeraldV1Protocol.Instance,
+    };
 }

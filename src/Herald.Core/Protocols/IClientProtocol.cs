@@ -67,4 +67,29 @@ internal interface IClientProtocol
 
     /// <summary>The frame sent right before the server closes a connection, or null when the close code alone tells.</summary>
     byte[]? DisconnectFrame(int code, string reason);
+
+    /// <summary>
+    /// The close code this protocol's clients get when the core closes a connection with Herald's
+    /// <paramref name="code"/> (<see cref="Herald.Protocol.DisconnectCodes"/>): a protocol whose clients read close codes
+    /// of their own (Pusher's reconnect rules) maps them; the others keep Herald's.
+    /// </summary>
+    int CloseCode(int code) => code;
+
+    /// <summary>
+    /// Whether this protocol's connections present Herald's tokens (so require_token applies to them). Protocols whose
+    /// clients are authorised otherwise (Pusher's app signatures) say no.
+    /// </summary>
+    bool AuthenticatesWithTokens => true;
+
+    /// <summary>The connection closed and left everything (called once); what the adapter counted for it is given back.</summary>
+    void Closed(ClientSession session)
+    {
+    }
+
+    /// <summary>
+    /// The id of this node's <paramref name="sequence"/>th connection, unique across a cluster: Herald's
+    /// <c>{node id}-{hex}</c>, unless the protocol's clients expect ids of another form (Pusher's socket ids).
+    /// </summary>
+    string ConnectionId(string nodeId, long sequence) =>
+        nodeId + "-" + sequence.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
 }

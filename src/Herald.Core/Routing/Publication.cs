@@ -18,6 +18,8 @@ internal sealed class Publication
     private byte[]? _nativeNoChannel;
     private NativeFrameCache? _native;
     private NativeFrameCache? _inbox;
+    private NativeFrameCache? _pusher;
+    private byte[]? _pusherNoChannel;
     private HashSet<Connection>? _plainReached;
     private int _delivered;
 
@@ -94,6 +96,28 @@ internal sealed class Publication
         }
         return cached.Frame;
     }
+
+    /// <summary>
+    /// The Pusher protocol's event frame for the node's <paramref name="channel"/> (null: to a user or by attributes,
+    /// sent without a channel), encoded once per channel by <paramref name="encode"/> and shared by every Pusher recipient.
+    /// </summary>
+    public byte[] PusherFrame(string? channel, Func<Publication, string?, byte[]> encode)
+    {
+        if (channel is null)
+        {
+            return _pusherNoChannel ??= encode(this, null);
+        }
+        var cached = Volatile.Read(ref _pusher);
+        if (cached is null || !ReferenceEquals(cached.Channel, channel))
+        {
+            cached = new NativeFrameCache(channel, 0, encode(this, channel));
+            Volatile.Write(ref _pusher, cached);
+        }
+        return cached.Frame;
+    }
+
+    /// <summary>Whether <see cref="Data"/> is a JSON string.</summary>
+    public bool DataIsString => _dataIsString;
 
     /// <summary>
     /// For a publish to several channels or users: whether a plain connection is reached for the first time (a plain

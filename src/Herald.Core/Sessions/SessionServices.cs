@@ -29,6 +29,9 @@ internal sealed class SessionServices(
     TimeProvider time,
     ILogger logger)
 {
+    // Connections per Pusher app on this node (app option max_connections), by app id.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _appConnections = new(StringComparer.Ordinal);
+
     // Clients cannot fill the log: one line per kind of mistake every 10 s.
     private readonly LogThrottle _mistakeLog = LogThrottle.Default(time);
 
@@ -64,6 +67,33 @@ internal sealed class SessionServices(
 
     /// <summary>How much each user's inbox keeps (size 0: no inboxes).</summary>
     public RetentionLimits InboxLimits => new(options.InboxSize, options.InboxTtl);
+
+    /// <summary>Counts a connection of <paramref name="app"/> on this node; false when the app has max_connections already.</summary>
+    public bool TryCountAppConnection(Apps.AppOptions app)
+    {
+        while (true)
+        {
+            if (!_appConnections.TryGetValue(app.Id, out var count))
+            {
+                if (_appConnections.TryAdd(app.Id, 1))
+                {
+                    return true;
+                }
+                continue; // another connection of the app added it first
+            }
+            if (app.MaxConnections > 0 && count >= app.MaxConnections)
+            {
+                return false;
+            }
+            if (_appConnections.TryUpdate(app.Id, count + 1, count))
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Gives back a connection counted by <see cref="TryCountAppConnection"/>.</summary>
+    public void ReleaseAppConnection(Apps.AppOptions app) => _appConnections.AddOrUpdate(app.Id, 0, static (_, count) => Math.Max(0, count - 1));
 
     /// <summary>Logs a client's bad message: a debug line per kind of mistake (the error code) and interval.</summary>
     public void ClientMistake(Connection connection, int code, string error)

@@ -211,17 +211,16 @@ internal sealed class DirectConnectionListener : IConnectionListener
         var remote = WebSocketAdmission.FormatRemote(address?.Address, address?.Port ?? 0);
         try
         {
-            if (_admission.Admit(request.Origin, address?.Address, remote) is { } refusal)
+            var admitted = _admission.Choose(request.Path, request.Protocols, request.Query, request.Origin);
+            if (_admission.Admit(admitted, request.Origin, address?.Address, remote) is { } refusal)
             {
                 await SendAsync(socket, WebSocketHandshake.RefusalResponse(refusal)).ConfigureAwait(false);
                 socket.Shutdown(SocketShutdown.Both);
                 socket.Dispose();
                 return;
             }
-            WebSocketAdmission.Admitted admitted;
             try
             {
-                admitted = WebSocketAdmission.Choose(request.Protocols, request.Query);
                 await SendAsync(socket, WebSocketHandshake.SwitchingProtocols(request.Key, admitted.SubProtocol)).ConfigureAwait(false);
             }
             catch
@@ -232,7 +231,7 @@ internal sealed class DirectConnectionListener : IConnectionListener
             ServerLog.DirectUpgrade(_logger, remote);
             // Not awaited: the WebSocket's whole life is one pending frame (RunAsync never throws), not one per caller.
             // It gives back the place Admit took for the address when it ends.
-            _ = new SocketWebSocket(socket).RunAsync(_node, admitted.Native, remote, admitted.Token, _logger, _admission, address?.Address);
+            _ = new SocketWebSocket(socket).RunAsync(_node, admitted, remote, _logger, _admission, address?.Address);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {

@@ -23,8 +23,8 @@ public sealed class UpgradeRequestTests
         Assert.Equal("?token=a%20b", request.Query);
         Assert.Equal("https://a.example", request.Origin);
         Assert.Equal("x, herald.v1", request.Protocols);
-        Assert.Equal(new WebSocketAdmission.Admitted(Native: true, Token: null), WebSocketAdmission.Choose(request.Protocols, request.Query));
-        Assert.Equal(new WebSocketAdmission.Admitted(Native: false, Token: "a b"), WebSocketAdmission.Choose("x, herald", request.Query));
+        Assert.Equal(new WebSocketAdmission.Admitted(Herald.Core.Connections.ConnectionKind.Native, Token: null), WebSocketAdmission.Choose(request.Protocols, request.Query));
+        Assert.Equal(new WebSocketAdmission.Admitted(Herald.Core.Connections.ConnectionKind.Plain, Token: "a b"), WebSocketAdmission.Choose("x, herald", request.Query));
     }
 
     [Fact]

@@ -29,16 +29,19 @@ function freePort(kind) {
   });
 }
 
-/** Starts Herald; returns { port, stop() }. stop() fails when the server logged an error. */
-export async function startHerald() {
+/**
+ * Starts Herald; returns { port, udpPort, stop() }. stop() fails when the server logged an error. `apps` replaces the
+ * app list (objects of the `apps` setting), `args` are added to the command line.
+ */
+export async function startHerald({ apps: appList, args = [] } = {}) {
   const port = await freePort('tcp');
   const udpPort = await freePort('udp');
-  const apps = JSON.stringify(Object.values(APPS).map((a) => ({ id: a.appId, key: a.key, secret: a.secret, max_events_per_batch: 4 })));
+  const apps = JSON.stringify(appList ?? Object.values(APPS).map((a) => ({ id: a.appId, key: a.key, secret: a.secret, max_events_per_batch: 4 })));
   const log = [];
   const server = spawn('dotnet', [
     join(repo, 'src/Herald/bin/Debug/net10.0/herald.dll'), 'serve',
     '--host', '127.0.0.1', '--port', String(port), '--udp-port', String(udpPort), '--memory',
-    '--token-secret', TOKEN_SECRET, '--set', `apps=${apps}`, '--set', 'default_app=main',
+    '--token-secret', TOKEN_SECRET, '--set', `apps=${apps}`, '--set', 'default_app=main', ...args,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout.on('data', (d) => log.push(String(d)));
   server.stderr.on('data', (d) => log.push(String(d)));
@@ -53,6 +56,7 @@ export async function startHerald() {
   }
   return {
     port,
+    udpPort,
     async stop() {
       if (server.exitCode === null) {
         const exited = new Promise((r) => server.once('exit', r));

@@ -27,6 +27,7 @@ internal sealed class HeraldV1Protocol : IClientProtocol
     /// <remarks><c>{"push":"join"|"leave",...}</c> and <c>{"push":"subscribe"|"unsubscribe","channel":...}</c>.</remarks>
     public byte[]? EventFrame(ClientEvent clientEvent) => clientEvent switch
     {
+        PresenceChanged { PusherOnly: true } => null, // a Pusher presence channel's member events; join_leave is off
         PresenceChanged p => ServerFrames.Presence(p.Joined ? ProtocolNames.Pushes.Join : ProtocolNames.Pushes.Leave, p.Channel, p.Client, p.User, p.Info),
         SubscriptionChangedByServer s => ServerFrames.SubscriptionChanged(s.Subscribed ? ProtocolNames.Pushes.Subscribe : ProtocolNames.Pushes.Unsubscribe, s.Channel),
         _ => null,

@@ -17,16 +17,17 @@ internal sealed class HttpUpgradeEndpoint(Node node, WebSocketAdmission admissio
     {
         var address = context.Connection.RemoteIpAddress;
         var remote = WebSocketAdmission.FormatRemote(address, context.Connection.RemotePort);
-        if (admission.Admit(context.Request.Headers.Origin, address, remote) is { } refusal)
+        var origin = context.Request.Headers.Origin.ToString();
+        var admitted = admission.Choose(context.Request.Path.Value ?? "/", context.Request.Headers.SecWebSocketProtocol.ToString(), context.Request.QueryString.Value,
+            string.IsNullOrEmpty(origin) ? null : origin);
+        if (admission.Admit(admitted, context.Request.Headers.Origin, address, remote) is { } refusal)
         {
             await Api.ApiError.WriteAsync(context, refusal.Status, refusal.Code, refusal.Message).ConfigureAwait(false);
             return;
         }
-        WebSocketAdmission.Admitted admitted;
         Stream? stream;
         try
         {
-            admitted = WebSocketAdmission.Choose(context.Request.Headers.SecWebSocketProtocol.ToString(), context.Request.QueryString.Value);
             stream = await WebSocketHandshake.UpgradeAsync(context, admitted.SubProtocol).ConfigureAwait(false);
         }
         catch
@@ -42,6 +43,6 @@ internal sealed class HttpUpgradeEndpoint(Node node, WebSocketAdmission admissio
             return;
         }
         // Awaited: Kestrel keeps the connection while this request runs. It gives back the place Admit took when it ends.
-        await new StreamWebSocket(stream, context.Abort).RunAsync(node, admitted.Native, remote, admitted.Token, logger, admission, address).ConfigureAwait(false);
+        await new StreamWebSocket(stream, context.Abort).RunAsync(node, admitted, remote, logger, admission, address).ConfigureAwait(false);
     }
 }

@@ -1,4 +1,6 @@
 using System.Net;
+using Herald.Core.Connections;
+using Herald.Core.Protocols.Pusher;
 using Herald.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
@@ -20,12 +22,21 @@ internal sealed class WebSocketAdmission(HeraldServerOptions options, TimeProvid
     /// <summary>The reason a new WebSocket is refused before the handshake: HTTP status, Herald error code, message.</summary>
     internal readonly record struct Refusal(int Status, int Code, string Message);
 
-    /// <summary>What an admitted WebSocket speaks: <c>herald.v1</c> (native) or plain, and a plain client's URL token.</summary>
-    internal readonly record struct Admitted(bool Native, string? Token)
+    /// <summary>
+    /// What an admitted WebSocket speaks: <c>herald.v1</c> (native), plain (with a plain client's URL token), or the
+    /// Pusher protocol (at <c>/app/{key}</c>, with what its upgrade said).
+    /// </summary>
+    internal readonly record struct Admitted(ConnectionKind Kind, string? Token, PusherHandshake? Pusher = null)
     {
-        /// <summary>The subprotocol the handshake answers with (none for plain clients).</summary>
+        /// <summary>Whether it speaks herald.v1.</summary>
+        public bool Native => Kind == ConnectionKind.Native;
+
+        /// <summary>The subprotocol the handshake answers with (none for plain and Pusher clients).</summary>
         public string? SubProtocol => Native ? ProtocolNames.SubprotocolV1 : null;
     }
+
+    /// <summary>Where Pusher clients connect: <c>/app/{key}</c>.</summary>
+    private const string PusherPathPrefix = "/app/";
 
     /// <summary>Addresses with connections counted against max_connections_per_ip now.</summary>
     internal int CountedAddresses => _open.AddressCount;
@@ -34,9 +45,11 @@ internal sealed class WebSocketAdmission(HeraldServerOptions options, TimeProvid
     /// The checks before a handshake. Null when the WebSocket may open: the caller then holds a place for
     /// <paramref name="address"/> and must <see cref="Release"/> it when the WebSocket ends (or fails to open).
     /// </summary>
-    internal Refusal? Admit(string? origin, IPAddress? address, string remote)
+    internal Refusal? Admit(Admitted admitted, string? origin, IPAddress? address, string remote)
     {
-        if (!_origins.IsAllowed(origin))
+        // A Pusher app with allowed_origins of its own replaces the server's list; the refusal is Pusher's (4009, after the upgrade).
+        var appOrigins = admitted.Pusher?.App is { AllowedOrigins.Count: > 0 };
+        if (!appOrigins && !_origins.IsAllowed(origin))
         {
             ServerLog.WebSocketRefused(logger, remote, "origin not allowed: " + origin);
             return new Refusal(StatusCodes.Status403Forbidden, ErrorCodes.PermissionDenied,
@@ -62,8 +75,27 @@ internal sealed class WebSocketAdmission(HeraldServerOptions options, TimeProvid
     internal void Release(IPAddress? address) => _open.Release(address);
 
     /// <summary>
-    /// The protocol of an admitted WebSocket, from its <c>Sec-WebSocket-Protocol</c> list (comma-separated, all header
-    /// lines joined) and its URL query (without or with the leading <c>?</c>).
+    /// The protocol of a WebSocket about to be admitted: the Pusher protocol at <c>/app/{key}</c> (the app of the key,
+    /// the protocol version asked for, whether <paramref name="origin"/> is allowed for the app), else as
+    /// <see cref="Choose(string?, string?)"/> says.
+    /// </summary>
+    internal Admitted Choose(string path, string? requestedProtocols, string? query, string? origin)
+    {
+        if (path.StartsWith(PusherPathPrefix, StringComparison.Ordinal) && path.Length > PusherPathPrefix.Length && path.IndexOf('/', PusherPathPrefix.Length) < 0)
+        {
+            var key = path[PusherPathPrefix.Length..];
+            var parameters = QueryHelpers.ParseNullableQuery(query);
+            string? version = parameters is not null && parameters.TryGetValue("protocol", out var v) ? v.ToString() : null;
+            var app = options.Apps.TryGetByKey(key, out var found) ? found : null;
+            var originAllowed = app is not { AllowedOrigins.Count: > 0 } || new OriginCheck(app.AllowedOrigins).IsAllowed(origin);
+            return new Admitted(ConnectionKind.Pusher, null, new PusherHandshake(app, key, version, originAllowed));
+        }
+        return Choose(requestedProtocols, query);
+    }
+
+    /// <summary>
+    /// The protocol of an admitted WebSocket outside <c>/app/</c>, from its <c>Sec-WebSocket-Protocol</c> list
+    /// (comma-separated, all header lines joined) and its URL query (without or with the leading <c>?</c>).
     /// </summary>
     internal static Admitted Choose(string? requestedProtocols, string? query)
     {
@@ -74,7 +106,7 @@ internal sealed class WebSocketAdmission(HeraldServerOptions options, TimeProvid
         {
             token = values;
         }
-        return new Admitted(native, string.IsNullOrEmpty(token) ? null : token);
+        return new Admitted(native ? ConnectionKind.Native : ConnectionKind.Plain, string.IsNullOrEmpty(token) ? null : token);
     }
 
     /// <summary>True when <paramref name="protocol"/> is among the comma-separated <paramref name="requested"/> subprotocols.</summary>

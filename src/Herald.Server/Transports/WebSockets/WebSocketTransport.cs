@@ -150,7 +150,7 @@ internal abstract class WebSocketTransport : IConnectionTransport, IKeepAliveTra
     /// waits is in this one method's frame: each pending frame of nested async methods would cost memory per idle
     /// connection. When <paramref name="admittedBy"/> is given, its place for <paramref name="address"/> is given back at the end.
     /// </summary>
-    public async Task RunAsync(Node node, bool native, string remote, string? token, ILogger logger,
+    public async Task RunAsync(Node node, WebSocketAdmission.Admitted admitted, string remote, ILogger logger,
         WebSocketAdmission? admittedBy = null, System.Net.IPAddress? address = null)
     {
         Connection? connection = null;
@@ -165,12 +165,18 @@ internal abstract class WebSocketTransport : IConnectionTransport, IKeepAliveTra
         long skip = 0; // bytes of a dropped frame still to arrive
         try
         {
-            connection = node.Open(this, native ? ConnectionKind.Native : ConnectionKind.Plain, remote, string.IsNullOrEmpty(token) ? null : token);
-            if (!native && connection.State == ConnectionState.AwaitingConnect)
+            var token = admitted.Token;
+            connection = node.Open(this, admitted.Kind, remote, string.IsNullOrEmpty(token) ? null : token);
+            if (admitted.Pusher is { } pusher)
+            {
+                node.StartPusher(connection, pusher);
+            }
+            else if (admitted.Kind == ConnectionKind.Plain && connection.State == ConnectionState.AwaitingConnect)
             {
                 await node.AuthenticatePlainAsync(connection, string.IsNullOrEmpty(token) ? null : token, CancellationToken.None).ConfigureAwait(false);
             }
             token = null;
+            admitted = default; // the frame lives as long as the connection: keep no token or handshake in it
             while (true)
             {
                 if (start == end)
