@@ -48,13 +48,6 @@ public static class AppScope
         return false;
     }
 
-    /// <summary>The node's name of <paramref name="app"/>'s user <paramref name="user"/> (see <see cref="Scope"/>).</summary>
-    /// <exception cref="ArgumentException"><paramref name="user"/> is empty or holds a space: callers check names first.</exception>
-    public static string ScopeUser(AppOptions app, string user) => Scope(app, user);
-
-    /// <summary>The app's own user id for the node's <paramref name="scoped"/> user, when it is one of <paramref name="app"/>'s.</summary>
-    public static bool TryUnscopeUser(AppOptions app, string scoped, out string user) => TryUnscope(app, scoped, out user);
-
     /// <summary>
     /// The app's own name within the node's <paramref name="scoped"/> channel name, whichever app it belongs to: what
     /// a Pusher client of that app calls the channel. Every subscriber of a node channel belongs to the channel's app,
