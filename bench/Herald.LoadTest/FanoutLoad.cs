@@ -7,7 +7,8 @@ using System.Text;
 namespace Herald.LoadTest;
 
 /// <summary>
-/// Whole-server load against a running Herald (given its pid): opens N plain WebSocket connections concurrently,
+/// Whole-server load against a running Herald (given its pid): opens N plain, native or Pusher WebSocket connections
+/// (<see cref="LoadProtocol"/>) concurrently,
 /// spread round-robin over source addresses 127.0.0.1–127.0.0.16 (so N may exceed one address's ephemeral ports),
 /// each announcing a group attribute; measures connect time and the server's memory per connection; then sends UDP
 /// publishes at a fixed rate for a fixed time, to everyone or to one group in ten, and measures publish-to-deliver
@@ -18,7 +19,9 @@ internal static class FanoutLoad
 {
     private const int SourceAddresses = 16;
 
-    public sealed record Options(int Port, int UdpPort, int Pid, int Connections, int Rate, int Seconds, bool OneInTen, int Parallel, int IdleSeconds);
+    public sealed record Options(
+        int Port, int UdpPort, int Pid, int Connections, int Rate, int Seconds, bool OneInTen, int Parallel, int IdleSeconds,
+        LoadProtocol Protocol = LoadProtocol.Plain, string AppKey = "load-key");
 
     public static async Task<object> RunAsync(Options options)
     {
@@ -35,7 +38,7 @@ internal static class FanoutLoad
             while ((i = Interlocked.Increment(ref next)) < options.Connections)
             {
                 var source = new IPAddress(new byte[] { 127, 0, 0, (byte)(1 + i % SourceAddresses) });
-                clients[i] = await RawWebSocketClient.ConnectAsync(source, options.Port, i % 10, latencies);
+                clients[i] = await RawWebSocketClient.ConnectAsync(source, options.Port, i % 10, latencies, options.Protocol, options.OneInTen, options.AppKey);
             }
         })));
         var connectSeconds = watch.Elapsed.TotalSeconds;
@@ -45,6 +48,12 @@ internal static class FanoutLoad
         {
             await Task.Delay(100);
         }
+        // Native and Pusher clients: until the server confirmed every subscription (or 10 s more).
+        while (clients.Any(c => !c.Ready && !c.ClosedByServer) && settle.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(100);
+        }
+        var subscribedSeconds = watch.Elapsed.TotalSeconds;
         await Task.Delay(2000);
         var (rssIdle, pssIdle, anonIdle) = ServerProcess.Memory(options.Pid);
         // An idle soak: the connections stay open (plain clients answer the server's pings) and memory is sampled.
@@ -60,6 +69,7 @@ internal static class FanoutLoad
             soak.Add(new { Second = (int)soakWatch.Elapsed.TotalSeconds, RssKiB = rss, PssKiB = pss, PssAnonKiB = anon, Connections = open, PingsAnswered = pings });
         }
 
+        var loadBefore = ServerProcess.LoadAverage();
         var countersBefore = await ServerCounters.ReadAsync(options.Port);
         var cpuBefore = ServerProcess.CpuTime(options.Pid);
         var ownCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
@@ -67,7 +77,10 @@ internal static class FanoutLoad
         using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         udp.Connect(new IPEndPoint(IPAddress.Loopback, options.UdpPort));
         var total = options.Rate * options.Seconds;
-        var where = options.OneInTen ? "{\"g\":\"3\"}" : "{}";
+        // Plain clients are reached by their attribute, native and Pusher clients by the channels they subscribed.
+        var target = options.Protocol == LoadProtocol.Plain
+            ? (options.OneInTen ? "\"where\":{\"g\":\"3\"}" : "\"where\":{}")
+            : (options.OneInTen ? "\"channel\":\"g3\"" : "\"channel\":\"load\"");
         var body = new byte[512];
         var start = Stopwatch.GetTimestamp();
         var sent = 0;
@@ -78,7 +91,7 @@ internal static class FanoutLoad
             for (; sent < due; sent++)
             {
                 var length = Encoding.UTF8.GetBytes(
-                    $"{{\"where\":{where},\"data\":{{\"t\":{Stopwatch.GetTimestamp()},\"n\":{sent},\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}}}}", body);
+                    $"{{{target},\"data\":{{\"t\":{Stopwatch.GetTimestamp()},\"n\":{sent},\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}}}}", body);
                 udp.Send(body.AsSpan(0, length));
             }
             Thread.Sleep(1);
@@ -100,8 +113,13 @@ internal static class FanoutLoad
         return new
         {
             Mode = options.OneInTen ? "targeted (1 in 10)" : "broadcast",
+            Protocol = options.Protocol.ToString().ToLowerInvariant(),
             options.Connections,
             ConnectSeconds = Math.Round(connectSeconds, 2),
+            SubscribedSeconds = Math.Round(subscribedSeconds, 2),
+            ClientsNotReady = clients.Count(c => !c.Ready),
+            Refusals = clients.Sum(c => c.Refusals),
+            FirstRefusal = clients.Select(c => c.FirstRefusal).FirstOrDefault(r => r is not null),
             ConnectParallel = options.Parallel,
             ServerRssKiB = new { Before = rssBefore, Idle = rssIdle },
             ServerPssKiB = new { Before = pssBefore, Idle = pssIdle },
@@ -130,6 +148,7 @@ internal static class FanoutLoad
             ServerCpuMicrosecondsPerDelivery = delivered == 0 ? 0 : Math.Round(cpu.TotalMilliseconds * 1000 / delivered, 2),
             LoadToolCpuSeconds = Math.Round(ownCpu.TotalSeconds, 2),
             KernelUdpRcvbufErrors = drops,
+            LoadAverage = new { BeforePublishing = loadBefore, After = ServerProcess.LoadAverage() },
             Date = DateTimeOffset.UtcNow.ToString("u", CultureInfo.InvariantCulture),
         };
     }
