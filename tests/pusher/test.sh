@@ -6,6 +6,12 @@ cd "$(dirname "$0")"
 if [ "${HERALD_SKIP_BUILD:-}" != "1" ]; then
   dotnet build ../../src/Herald -c Debug -v q -nologo >/dev/null
 fi
+# The cluster tests start a real redis-server on a free loopback port: install it when it is missing (Debian's
+# package, as the repository's test.sh does).
+if ! command -v redis-server >/dev/null; then
+  echo "== Installing redis-server"
+  (export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq redis-server >/dev/null)
+fi
 npm ci --no-audit --no-fund --silent
 status=0
 node --test --test-concurrency=1 --test-reporter=tap test/*.test.mjs >test-output.tap 2>&1 || status=$?

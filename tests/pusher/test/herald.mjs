@@ -31,16 +31,16 @@ function freePort(kind) {
 
 /**
  * Starts Herald; returns { port, udpPort, stop() }. stop() fails when the server logged an error. `apps` replaces the
- * app list (objects of the `apps` setting), `args` are added to the command line.
+ * app list (objects of the `apps` setting), `args` are added to the command line, `engine` replaces `--memory`.
  */
-export async function startHerald({ apps: appList, args = [] } = {}) {
+export async function startHerald({ apps: appList, args = [], engine = ['--memory'] } = {}) {
   const port = await freePort('tcp');
   const udpPort = await freePort('udp');
   const apps = JSON.stringify(appList ?? Object.values(APPS).map((a) => ({ id: a.appId, key: a.key, secret: a.secret, max_events_per_batch: 4 })));
   const log = [];
   const server = spawn('dotnet', [
     join(repo, 'src/Herald/bin/Debug/net10.0/herald.dll'), 'serve',
-    '--host', '127.0.0.1', '--port', String(port), '--udp-port', String(udpPort), '--memory',
+    '--host', '127.0.0.1', '--port', String(port), '--udp-port', String(udpPort), ...engine,
     '--token-secret', TOKEN_SECRET, '--set', `apps=${apps}`, '--set', 'default_app=main', ...args,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout.on('data', (d) => log.push(String(d)));
@@ -118,5 +118,30 @@ export async function nativeSubscriber(port, user, channels) {
     },
     get open() { return socket.readyState === WebSocket.OPEN; },
     close() { socket.terminate(); },
+  };
+}
+
+/** Starts redis-server on a free loopback port; returns { port, stop() }. The repository's test.sh installs it. */
+export async function startRedis() {
+  const port = await freePort('tcp');
+  const log = [];
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server.on('error', (e) => log.push(String(e)));
+  server.stdout.on('data', (d) => log.push(String(d)));
+  server.stderr.on('data', (d) => log.push(String(d)));
+  const deadline = Date.now() + 10000;
+  while (!log.join('').includes('Ready to accept connections')) {
+    if (server.exitCode !== null || log.join('').includes('ENOENT')) throw new Error(`redis-server did not start (install it: apt-get install redis-server):\n${log.join('')}`);
+    if (Date.now() > deadline) throw new Error(`redis-server not ready within 10 s:\n${log.join('')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port,
+    async stop() {
+      if (server.exitCode !== null) return;
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGKILL');
+      await exited;
+    },
   };
 }

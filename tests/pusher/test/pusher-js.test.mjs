@@ -27,6 +27,7 @@ before(async () => {
       { id: SHOP.appId, key: SHOP.key, secret: SHOP.secret },
       { id: GATED.appId, key: GATED.key, secret: GATED.secret, enabled: false },
       { id: 'full', key: 'full-key', secret: 'full-secret', max_connections: 1 },
+      { id: 'web', key: 'web-key', secret: 'web-secret', allowed_origins: ['https://shop.example'] },
     ],
   });
 });
@@ -88,8 +89,8 @@ async function subscribed(client, name) {
 }
 
 /** A bare WebSocket at `path` that collects every frame, for what pusher-js does not show. */
-async function raw(path) {
-  const socket = new WebSocket(`ws://127.0.0.1:${herald.port}${path}`);
+async function raw(path, origin) {
+  const socket = new WebSocket(`ws://127.0.0.1:${herald.port}${path}`, origin ? { origin } : {});
   const frames = [];
   const waiters = [];
   socket.on('message', (m) => { frames.push(JSON.parse(String(m))); waiters.splice(0).forEach((w) => w()); });
@@ -141,6 +142,15 @@ test('unknown key, disabled app, unsupported protocol and a full app are refused
   const second = await raw('/app/full-key?protocol=7');
   assert.equal(await second.closed(), 4004);
   first.socket.close();
+});
+
+test("an app's allowed_origins admits its origins and closes others with 4009", async () => {
+  const good = await raw('/app/web-key?protocol=7', 'https://shop.example');
+  await good.frame('pusher:connection_established');
+  good.socket.close();
+  const bad = await raw('/app/web-key?protocol=7', 'https://evil.example');
+  assert.equal((await bad.frame('pusher:error')).data.code, 4009);
+  assert.equal(await bad.closed(), 4009);
 });
 
 test('pusher-js reports a refused app as an error and does not connect', async () => {

@@ -5,6 +5,7 @@ using Herald.Core.Connections;
 using Herald.Core.Protocols.Pusher;
 using Herald.Core.Routing;
 using Herald.Protocol;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Herald.Core.Tests.Protocols.Pusher;
 
@@ -190,6 +191,58 @@ public sealed class PusherProtocolTests
         connection.Disconnect(DisconnectCodes.Shutdown, "server shutting down");
         Assert.Equal(4200, transport.CloseCode);
         Assert.Equal(4200, Frame(transport.Texts[^1]).GetProperty("data").GetProperty("code").GetInt32());
+    }
+
+    /// <summary>Lets <paramref name="span"/> pass as the node's timer does: a sweep every 500 ms.</summary>
+    private static void Pass(Node node, ManualTime time, TimeSpan span)
+    {
+        for (var passed = TimeSpan.Zero; passed < span; passed += TimeSpan.FromMilliseconds(500))
+        {
+            time.Advance(TimeSpan.FromMilliseconds(500));
+            node.Tick();
+        }
+    }
+
+    [Fact]
+    public void The_keep_alive_is_pusher_ping_and_a_silent_connection_is_closed_with_4201()
+    {
+        var time = new ManualTime();
+        using var node = new Node(new NodeOptions { PingInterval = TimeSpan.FromSeconds(10), PongTimeout = TimeSpan.FromSeconds(5) }, NullLogger<Node>.Instance, time: time);
+        var (connection, transport) = Started(node);
+
+        Pass(node, time, TimeSpan.FromSeconds(10));
+        Assert.Equal("""{"event":"pusher:ping","data":{}}""", transport.Texts[^1]);
+        node.Send(connection, """{"event":"pusher:pong","data":{}}""");
+        Pass(node, time, TimeSpan.FromSeconds(12));
+        Assert.Null(transport.CloseCode);
+
+        Pass(node, time, TimeSpan.FromSeconds(20));
+        Assert.Equal(PusherCloseCodes.PongNotReceived, transport.CloseCode);
+    }
+
+    [Fact]
+    public void With_user_authentication_required_a_connection_that_does_not_sign_in_is_closed_with_4009_after_the_grace()
+    {
+        var time = new ManualTime();
+        using var node = new Node(new NodeOptions { PingInterval = TimeSpan.FromSeconds(10) }, NullLogger<Node>.Instance, time: time);
+        var app = App with { UserAuthenticationRequired = true };
+        var (silent, silentTransport) = Started(node, app);
+        var (signed, signedTransport) = Started(node, app);
+        var userData = """{"id":"alice"}""";
+        var auth = PusherSignature.Sign(app, PusherSignature.SigninText(signed.Id, userData));
+        node.Send(signed, JsonSerializer.Serialize(new { @event = "pusher:signin", data = new { auth, user_data = userData } }));
+        Assert.Equal("pusher:signin_success", Frame(signedTransport.Texts[^1]).GetProperty("event").GetString());
+
+        for (var i = 0; i < 5; i++)
+        {
+            Pass(node, time, TimeSpan.FromSeconds(8));
+            node.Send(silent, """{"event":"pusher:pong","data":{}}""");
+            node.Send(signed, """{"event":"pusher:pong","data":{}}""");
+        }
+
+        Assert.Equal(PusherCloseCodes.Unauthorized, silentTransport.CloseCode);
+        Assert.Null(signedTransport.CloseCode);
+        Assert.Equal(AppScope.ScopeUser(app, "alice"), signed.UserId);
     }
 
     [Fact]
