@@ -29,6 +29,7 @@ internal static class FanoutLoad
         var clients = new RawWebSocketClient[options.Connections];
         var expectedPerPublish = options.OneInTen ? (options.Connections + 6) / 10 : options.Connections;
         var latencies = new LatencyRecorder((long)options.Rate * options.Seconds * expectedPerPublish + 1024);
+        var connectCpuBefore = ServerProcess.CpuTime(options.Pid);
         var watch = Stopwatch.StartNew();
         var next = -1;
         // A fixed number of connect loops, each opening one connection after another.
@@ -54,6 +55,8 @@ internal static class FanoutLoad
             await Task.Delay(100);
         }
         var subscribedSeconds = watch.Elapsed.TotalSeconds;
+        // What accepting, upgrading and subscribing cost the server, per connection (it also includes the /api/info polls).
+        var connectCpu = ServerProcess.CpuTime(options.Pid) - connectCpuBefore;
         await Task.Delay(2000);
         var (rssIdle, pssIdle, anonIdle) = ServerProcess.Memory(options.Pid);
         // An idle soak: the connections stay open (plain clients answer the server's pings) and memory is sampled.
@@ -117,6 +120,7 @@ internal static class FanoutLoad
             options.Connections,
             ConnectSeconds = Math.Round(connectSeconds, 2),
             SubscribedSeconds = Math.Round(subscribedSeconds, 2),
+            ServerCpuMicrosecondsPerConnect = Math.Round(connectCpu.TotalMilliseconds * 1000 / options.Connections, 1),
             ClientsNotReady = clients.Count(c => !c.Ready),
             Refusals = clients.Sum(c => c.Refusals),
             FirstRefusal = clients.Select(c => c.FirstRefusal).FirstOrDefault(r => r is not null),
