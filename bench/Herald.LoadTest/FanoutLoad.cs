@@ -8,10 +8,10 @@ namespace Herald.LoadTest;
 
 /// <summary>
 /// Whole-server load against a running Herald (given its pid): opens N plain, native or Pusher WebSocket connections
-/// (<see cref="LoadProtocol"/>) concurrently,
-/// spread round-robin over source addresses 127.0.0.1–127.0.0.16 (so N may exceed one address's ephemeral ports),
-/// each announcing a group attribute; measures connect time and the server's memory per connection; then sends UDP
-/// publishes at a fixed rate for a fixed time, to everyone or to one group in ten, and measures publish-to-deliver
+/// (<see cref="LoadProtocol"/>) concurrently, spread round-robin over source addresses 127.0.0.1–127.0.0.16 (so N may
+/// exceed one address's ephemeral ports), each in one of ten groups (plain: the attribute <c>g</c>; native and Pusher:
+/// the channel <c>gN</c> beside <c>load</c>); measures connect time and the server's memory per connection; then sends
+/// UDP publishes at a fixed rate for a fixed time, to everyone or to one group in ten, and measures publish-to-deliver
 /// latency from a timestamp in the payload, loss, connections shed as slow consumers, server CPU per delivered message
 /// and kernel UDP drops. Loopback only; bounded in count and time.
 /// </summary>
