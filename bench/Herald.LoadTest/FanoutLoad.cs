@@ -7,10 +7,11 @@ using System.Text;
 namespace Herald.LoadTest;
 
 /// <summary>
-/// Whole-server load against a running Herald (given its pid): opens N plain WebSocket connections concurrently,
-/// spread round-robin over source addresses 127.0.0.1–127.0.0.16 (so N may exceed one address's ephemeral ports),
-/// each announcing a group attribute; measures connect time and the server's memory per connection; then sends UDP
-/// publishes at a fixed rate for a fixed time, to everyone or to one group in ten, and measures publish-to-deliver
+/// Whole-server load against a running Herald (given its pid): opens N plain, native or Pusher WebSocket connections
+/// (<see cref="LoadProtocol"/>) concurrently, spread round-robin over source addresses 127.0.0.1–127.0.0.16 (so N may
+/// exceed one address's ephemeral ports), each in one of ten groups (plain: the attribute <c>g</c>; native and Pusher:
+/// the channel <c>gN</c> beside <c>load</c>); measures connect time and the server's memory per connection; then sends
+/// UDP publishes at a fixed rate for a fixed time, to everyone or to one group in ten, and measures publish-to-deliver
 /// latency from a timestamp in the payload, loss, connections shed as slow consumers, server CPU per delivered message
 /// and kernel UDP drops. Loopback only; bounded in count and time.
 /// </summary>
@@ -18,7 +19,9 @@ internal static class FanoutLoad
 {
     private const int SourceAddresses = 16;
 
-    public sealed record Options(int Port, int UdpPort, int Pid, int Connections, int Rate, int Seconds, bool OneInTen, int Parallel, int IdleSeconds);
+    public sealed record Options(
+        int Port, int UdpPort, int Pid, int Connections, int Rate, int Seconds, bool OneInTen, int Parallel, int IdleSeconds,
+        LoadProtocol Protocol = LoadProtocol.Plain, string AppKey = "load-key");
 
     public static async Task<object> RunAsync(Options options)
     {
@@ -26,6 +29,7 @@ internal static class FanoutLoad
         var clients = new RawWebSocketClient[options.Connections];
         var expectedPerPublish = options.OneInTen ? (options.Connections + 6) / 10 : options.Connections;
         var latencies = new LatencyRecorder((long)options.Rate * options.Seconds * expectedPerPublish + 1024);
+        var connectCpuBefore = ServerProcess.CpuTime(options.Pid);
         var watch = Stopwatch.StartNew();
         var next = -1;
         // A fixed number of connect loops, each opening one connection after another.
@@ -35,7 +39,7 @@ internal static class FanoutLoad
             while ((i = Interlocked.Increment(ref next)) < options.Connections)
             {
                 var source = new IPAddress(new byte[] { 127, 0, 0, (byte)(1 + i % SourceAddresses) });
-                clients[i] = await RawWebSocketClient.ConnectAsync(source, options.Port, i % 10, latencies);
+                clients[i] = await RawWebSocketClient.ConnectAsync(source, options.Port, i % 10, latencies, options.Protocol, options.OneInTen, options.AppKey);
             }
         })));
         var connectSeconds = watch.Elapsed.TotalSeconds;
@@ -45,6 +49,14 @@ internal static class FanoutLoad
         {
             await Task.Delay(100);
         }
+        // Native and Pusher clients: until the server confirmed every subscription (or 10 s more).
+        while (clients.Any(c => !c.Ready && !c.ClosedByServer) && settle.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(100);
+        }
+        var subscribedSeconds = watch.Elapsed.TotalSeconds;
+        // What accepting, upgrading and subscribing cost the server, per connection (it also includes the /api/info polls).
+        var connectCpu = ServerProcess.CpuTime(options.Pid) - connectCpuBefore;
         await Task.Delay(2000);
         var (rssIdle, pssIdle, anonIdle) = ServerProcess.Memory(options.Pid);
         // An idle soak: the connections stay open (plain clients answer the server's pings) and memory is sampled.
@@ -60,6 +72,7 @@ internal static class FanoutLoad
             soak.Add(new { Second = (int)soakWatch.Elapsed.TotalSeconds, RssKiB = rss, PssKiB = pss, PssAnonKiB = anon, Connections = open, PingsAnswered = pings });
         }
 
+        var loadBefore = ServerProcess.LoadAverage();
         var countersBefore = await ServerCounters.ReadAsync(options.Port);
         var cpuBefore = ServerProcess.CpuTime(options.Pid);
         var ownCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
@@ -67,7 +80,10 @@ internal static class FanoutLoad
         using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         udp.Connect(new IPEndPoint(IPAddress.Loopback, options.UdpPort));
         var total = options.Rate * options.Seconds;
-        var where = options.OneInTen ? "{\"g\":\"3\"}" : "{}";
+        // Plain clients are reached by their attribute, native and Pusher clients by the channels they subscribed.
+        var target = options.Protocol == LoadProtocol.Plain
+            ? (options.OneInTen ? "\"where\":{\"g\":\"3\"}" : "\"where\":{}")
+            : (options.OneInTen ? "\"channel\":\"g3\"" : "\"channel\":\"load\"");
         var body = new byte[512];
         var start = Stopwatch.GetTimestamp();
         var sent = 0;
@@ -78,7 +94,7 @@ internal static class FanoutLoad
             for (; sent < due; sent++)
             {
                 var length = Encoding.UTF8.GetBytes(
-                    $"{{\"where\":{where},\"data\":{{\"t\":{Stopwatch.GetTimestamp()},\"n\":{sent},\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}}}}", body);
+                    $"{{{target},\"data\":{{\"t\":{Stopwatch.GetTimestamp()},\"n\":{sent},\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}}}}", body);
                 udp.Send(body.AsSpan(0, length));
             }
             Thread.Sleep(1);
@@ -100,8 +116,14 @@ internal static class FanoutLoad
         return new
         {
             Mode = options.OneInTen ? "targeted (1 in 10)" : "broadcast",
+            Protocol = options.Protocol.ToString().ToLowerInvariant(),
             options.Connections,
             ConnectSeconds = Math.Round(connectSeconds, 2),
+            SubscribedSeconds = Math.Round(subscribedSeconds, 2),
+            ServerCpuMicrosecondsPerConnect = Math.Round(connectCpu.TotalMilliseconds * 1000 / options.Connections, 1),
+            ClientsNotReady = clients.Count(c => !c.Ready),
+            Refusals = clients.Sum(c => c.Refusals),
+            FirstRefusal = clients.Select(c => c.FirstRefusal).FirstOrDefault(r => r is not null),
             ConnectParallel = options.Parallel,
             ServerRssKiB = new { Before = rssBefore, Idle = rssIdle },
             ServerPssKiB = new { Before = pssBefore, Idle = pssIdle },
@@ -130,6 +152,7 @@ internal static class FanoutLoad
             ServerCpuMicrosecondsPerDelivery = delivered == 0 ? 0 : Math.Round(cpu.TotalMilliseconds * 1000 / delivered, 2),
             LoadToolCpuSeconds = Math.Round(ownCpu.TotalSeconds, 2),
             KernelUdpRcvbufErrors = drops,
+            LoadAverage = new { BeforePublishing = loadBefore, After = ServerProcess.LoadAverage() },
             Date = DateTimeOffset.UtcNow.ToString("u", CultureInfo.InvariantCulture),
         };
     }

@@ -119,13 +119,17 @@ internal static class Program
     }
 
     /// <summary>
-    /// <c>fanout --port P --udp-port U --pid PID [--connections 10000] [--rate 10] [--seconds 10] [--one-in-ten] [--parallel 256] [--idle 0]</c>
-    /// against a Herald started separately (e.g. <c>dotnet herald.dll serve --memory</c>).
+    /// <c>fanout --port P --udp-port U --pid PID [--connections 10000] [--rate 10] [--seconds 10] [--one-in-ten] [--parallel 256] [--idle 0]
+    /// [--protocol plain|native|pusher] [--app-key load-key]</c> against a Herald started separately (e.g.
+    /// <c>dotnet herald.dll serve --memory</c>; for <c>pusher</c>, with an app of that key as the default app, so UDP
+    /// publishes to channel <c>load</c> reach its Pusher subscribers).
     /// </summary>
     private static async Task<int> FanoutAsync(string[] args)
     {
         int port = 6552, udpPort = 6553, pid = 0, connections = 10_000, rate = 10, seconds = 10, parallel = 256, idle = 0;
         var oneInTen = false;
+        var protocol = LoadProtocol.Plain;
+        var appKey = "load-key";
         for (var i = 0; i < args.Length; i++)
         {
             int Next() => int.Parse(args[++i], CultureInfo.InvariantCulture);
@@ -140,6 +144,14 @@ internal static class Program
                 case "--parallel": parallel = Math.Clamp(Next(), 1, 1024); break;
                 case "--one-in-ten": oneInTen = true; break;
                 case "--idle": idle = Math.Clamp(Next(), 0, 3600); break;
+                case "--app-key": appKey = args[++i]; break;
+                case "--protocol":
+                    if (!Enum.TryParse(args[++i], ignoreCase: true, out protocol) || !Enum.IsDefined(protocol) || char.IsDigit(args[i][0]))
+                    {
+                        Console.Error.WriteLine($"--protocol {args[i]}: use plain, native or pusher");
+                        return 2;
+                    }
+                    break;
                 default:
                     Console.Error.WriteLine($"unknown option {args[i]}");
                     return 2;
@@ -150,7 +162,7 @@ internal static class Program
             Console.Error.WriteLine("fanout needs --pid of the running Herald (to read its memory and CPU time)");
             return 2;
         }
-        var result = await FanoutLoad.RunAsync(new FanoutLoad.Options(port, udpPort, pid, connections, rate, seconds, oneInTen, parallel, idle));
+        var result = await FanoutLoad.RunAsync(new FanoutLoad.Options(port, udpPort, pid, connections, rate, seconds, oneInTen, parallel, idle, protocol, appKey));
         Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
         return 0;
     }

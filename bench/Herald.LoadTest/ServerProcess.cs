@@ -85,4 +85,11 @@ internal static class ServerProcess
 
     private static long Kib(string line) =>
         long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The machine's load average over 1, 5 and 15 minutes (<c>/proc/loadavg</c>): on a shared machine, the figure to
+    /// record beside each run.
+    /// </summary>
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "";
 }
