@@ -119,4 +119,15 @@ public sealed class AppScopeTests
         Assert.Throws<ArgumentException>(() => AppScope.ScopeUser(App("shop"), user));
         Assert.Throws<ArgumentException>(() => AppScope.ScopeUser(App("main"), user));
     }
+
+    [Fact]
+    public void A_presence_member_is_named_as_its_own_app_names_it()
+    {
+        // member_added and the member list show a user as its app's clients know it, never marked with another app.
+        var shopChannel = AppScope.Scope(App("shop"), "presence-room");
+        Assert.Equal("alice", AppScope.LocalUser(shopChannel, AppScope.ScopeUser(App("shop"), "alice")));
+        Assert.Equal("shop alice", AppScope.LocalUser("presence-room", "shop alice")); // a default-app user id with a space
+        Assert.Equal("presence-room", AppScope.LocalName(shopChannel));
+    }
 }
+

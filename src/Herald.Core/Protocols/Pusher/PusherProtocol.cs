@@ -80,7 +80,21 @@ internal sealed class PusherProtocol : IClientProtocol
     /// a cluster's nodes differ; the HTTP API's <c>socket_id</c> exclusion compares it with the connection's id.
     /// </remarks>
     public string ConnectionId(string nodeId, long sequence) =>
-        NodeNumber(nodeId).ToString(CultureInfo.InvariantCulture) + "." + sequence.ToString(CultureInfo.InvariantCulture);
+        NodePrefix(nodeId) + sequence.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The last node id asked for and its "{node}." prefix: a process runs one node, so it is hashed once.</summary>
+    private static Tuple<string, string>? _prefix;
+
+    private static string NodePrefix(string nodeId)
+    {
+        var cached = Volatile.Read(ref _prefix);
+        if (cached is null || !ReferenceEquals(cached.Item1, nodeId) && cached.Item1 != nodeId)
+        {
+            cached = Tuple.Create(nodeId, NodeNumber(nodeId).ToString(CultureInfo.InvariantCulture) + ".");
+            Volatile.Write(ref _prefix, cached);
+        }
+        return cached.Item2;
+    }
 
     private static uint NodeNumber(string nodeId)
     {
