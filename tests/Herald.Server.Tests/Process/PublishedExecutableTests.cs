@@ -52,54 +52,6 @@ public sealed class PublishedExecutableTests
         throw new DirectoryNotFoundException($"no Herald.slnx above {AppContext.BaseDirectory}");
     }
 
-    private static async Task<HeraldProcess.ProcessResult> RunDotnetAsync(IEnumerable<string> args, string workingDirectory)
-    {
-        var start = new ProcessStartInfo(HeraldProcess.DotnetHost())
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        // The test runner's MSBuild settings (set by dotnet test) must not leak into this separate build.
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k == "VSTEST_HOST_DEBUG").ToList())
-        {
-            start.Environment.Remove(name);
-        }
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-
-        using var process = new System.Diagnostics.Process { StartInfo = start };
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (stdout) { stdout.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (stderr) { stderr.AppendLine(e.Data); } };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var cts = new CancellationTokenSource(PublishTimeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet publish did not finish within {PublishTimeout}\n{stdout}\n{stderr}");
-        }
-        lock (stdout)
-        {
-            lock (stderr)
-            {
-                return new HeraldProcess.ProcessResult(process.ExitCode, stdout.ToString(), stderr.ToString());
-            }
-        }
-    }
+    private static Task<HeraldProcess.ProcessResult> RunDotnetAsync(IEnumerable<string> args, string workingDirectory) =>
+        BuiltBinary.RunAsync(HeraldProcess.DotnetHost(), args, workingDirectory, new Dictionary<string, string>(), PublishTimeout);
 }
