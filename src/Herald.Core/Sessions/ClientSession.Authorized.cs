@@ -97,6 +97,8 @@ internal readonly partial struct ClientSession
     /// <summary>Unsubscribes the connection from the node's <paramref name="channel"/> (a name its adapter checked); no publication of it follows the reply.</summary>
     public async ValueTask UnsubscribeAuthorizedAsync(string channel, ICommandReply reply)
     {
+        // A delivery already started may hold this connection among its recipients: let those finish first, so no
+        // publication of the channel follows the reply (a client that subscribes again with since would see it twice).
         var pipe = await services.Hub.ChannelGates.EnterAsync(channel, quiesce: true).ConfigureAwait(false);
         try
         {

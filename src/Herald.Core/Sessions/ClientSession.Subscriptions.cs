@@ -160,17 +160,6 @@ internal readonly partial struct ClientSession
             reply.Failed(error);
             return;
         }
-        // A delivery already started may hold this connection among its recipients: let those finish first, so no
-        // publication of the channel follows the reply (a client that subscribes again with since would see it twice).
-        var pipe = await services.Hub.ChannelGates.EnterAsync(channel, quiesce: true).ConfigureAwait(false);
-        try
-        {
-            services.Membership.Unsubscribe(connection, channel);
-            reply.Succeeded();
-        }
-        finally
-        {
-            pipe.Gate.Release();
-        }
+        await UnsubscribeAuthorizedAsync(channel, reply).ConfigureAwait(false);
     }
 }
