@@ -26,6 +26,9 @@ internal sealed class RedisBroker : IBroker
     private readonly bool _sharded;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<BrokerTopic, ChannelMessageQueue> _queues = new();
+
+    /// <summary>How long a subscribe waits for Redis' pub/sub link while Redis itself answers (see <see cref="SubscribeAsync"/>).</summary>
+    private static readonly TimeSpan SubscriptionLinkWait = TimeSpan.FromSeconds(5);
     private IBrokerListener? _listener;
 
     public RedisBroker(RedisRunner redis, RedisKeys keys, TimeProvider time, RedisEngineOptions options, ILogger logger)
@@ -81,8 +84,23 @@ internal sealed class RedisBroker : IBroker
         }
         var channel = Channel(topic);
         ChannelMessageQueue? queue = null;
-        await _redis.RunAsync(async _ => queue = await _redis.Connection.GetSubscriber().SubscribeAsync(channel).ConfigureAwait(false),
-            "subscribe", cancellation).ConfigureAwait(false);
+        // Wall-clock time on purpose: this waits for a network link, which a test's manual clock would never bring up.
+        var started = TimeProvider.System.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                await _redis.RunAsync(async _ => queue = await _redis.Connection.GetSubscriber().SubscribeAsync(channel).ConfigureAwait(false),
+                    "subscribe", cancellation).ConfigureAwait(false);
+                break;
+            }
+            catch (StoreUnavailableException) when (_redis.Connection.IsConnected && TimeProvider.System.GetElapsedTime(started) < SubscriptionLinkWait)
+            {
+                // Redis answers but its pub/sub link is not up yet (it connects beside the command link, and on a busy
+                // machine it can lag the engine's start): wait for it, bounded, rather than fail a subscribe at start.
+                await Task.Delay(TimeSpan.FromMilliseconds(50), cancellation).ConfigureAwait(false);
+            }
+        }
         if (!_queues.TryAdd(topic, queue!))
         {
             await queue!.UnsubscribeAsync().ConfigureAwait(false);
