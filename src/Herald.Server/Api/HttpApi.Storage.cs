@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Herald.Core;
 using Herald.Core.Engine;
+using Herald.Core.Protocols.HeraldV1;
 using Herald.Protocol;
 using Microsoft.AspNetCore.Http;
 
@@ -51,7 +52,7 @@ internal sealed partial class HttpApi
                 {
                     w.WriteNumber("offset"u8, p.Position.Offset);
                     w.WriteString("epoch"u8, p.Position.Epoch);
-                    WritePublications(w, p.Publications);
+                    HeraldV1Results.WritePublications(w, p.Publications, withTime: true);
                 }).ConfigureAwait(false);
                 break;
             }
@@ -68,7 +69,7 @@ internal sealed partial class HttpApi
                 {
                     w.WriteNumber("offset"u8, p.Offset);
                     w.WriteNumber("acked"u8, p.Acked);
-                    WritePublications(w, p.Publications);
+                    HeraldV1Results.WritePublications(w, p.Publications, withTime: true);
                 }).ConfigureAwait(false);
                 break;
             }
@@ -92,25 +93,6 @@ internal sealed partial class HttpApi
                 break;
             }
         }
-    }
-
-    private static void WritePublications(Utf8JsonWriter w, IReadOnlyList<StoredPublication> publications)
-    {
-        w.WriteStartArray("publications"u8);
-        foreach (var publication in publications)
-        {
-            w.WriteStartObject();
-            w.WriteNumber("offset"u8, publication.Offset);
-            w.WriteString("time"u8, publication.Time);
-            if (publication.Event is { } eventName)
-            {
-                w.WriteString("event"u8, eventName);
-            }
-            w.WritePropertyName("data"u8);
-            w.WriteRawValue(publication.Data, skipInputValidation: true);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
     }
 
     private static (ulong Offset, string? Epoch) Since(JsonElement root)

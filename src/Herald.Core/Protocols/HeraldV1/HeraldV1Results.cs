@@ -56,14 +56,21 @@ internal static class HeraldV1Results
         }
     }
 
-    /// <summary>Writes <c>"publications":[{"offset":N,"event":"e","data":...}...]</c> (no event: none was named).</summary>
-    public static void WritePublications(Utf8JsonWriter w, IReadOnlyList<StoredPublication> publications)
+    /// <summary>
+    /// Writes <c>"publications":[{"offset":N,"event":"e","data":...}...]</c> (no event: none was named), each with its
+    /// stored <c>"time"</c> after the offset when <paramref name="withTime"/> (the HTTP API's history and inbox).
+    /// </summary>
+    public static void WritePublications(Utf8JsonWriter w, IReadOnlyList<StoredPublication> publications, bool withTime = false)
     {
         w.WriteStartArray("publications"u8);
         foreach (var publication in publications)
         {
             w.WriteStartObject();
             w.WriteNumber("offset"u8, publication.Offset);
+            if (withTime)
+            {
+                w.WriteString("time"u8, publication.Time);
+            }
             if (publication.Event is { } eventName)
             {
                 w.WriteString("event"u8, eventName);
